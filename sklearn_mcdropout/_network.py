@@ -1,0 +1,73 @@
+"""The default network and the checks a custom network must pass."""
+
+from torch import nn
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+}
+
+_OTHER_DROPOUTS = (
+    nn.Dropout1d,
+    nn.Dropout2d,
+    nn.Dropout3d,
+    nn.AlphaDropout,
+    nn.FeatureAlphaDropout,
+)
+
+
+def _build_mlp(n_features, hidden_layer_sizes, activation, dropout):
+    """Linear -> activation -> Dropout for every hidden layer, then Linear -> 1."""
+    layers = []
+    n_in = n_features
+    for width in hidden_layer_sizes:
+        layers += [
+            nn.Linear(n_in, width),
+            _ACTIVATIONS[activation](),
+            nn.Dropout(dropout),
+        ]
+        n_in = width
+    layers.append(nn.Linear(n_in, 1))
+    return nn.Sequential(*layers)
+
+
+class _AsColumn(nn.Module):
+    """Wraps a network whose output has shape (n,) so that it returns (n, 1)."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, X):
+        return self.module(X).reshape(-1, 1)
+
+
+def _dropout_layers(module):
+    """The ``nn.Dropout`` layers of ``module``, in registration order."""
+    return [m for m in module.modules() if type(m) is nn.Dropout]
+
+
+def _check_dropout_layers(module):
+    """Raise unless ``module`` has dropout layers the MC engine can sample."""
+    unsupported = sorted(
+        {type(m).__name__ for m in module.modules() if isinstance(m, _OTHER_DROPOUTS)}
+    )
+    if unsupported:
+        raise ValueError(
+            f"module contains dropout layers of type {unsupported}; only "
+            "torch.nn.Dropout layers are supported for Monte Carlo sampling."
+        )
+    layers = _dropout_layers(module)
+    if not layers:
+        raise ValueError(
+            "module has no torch.nn.Dropout layer: MC dropout needs at least one "
+            "to sample from. Add nn.Dropout layers to the network."
+        )
+    bad = [m.p for m in layers if not 0 <= m.p < 1]
+    if bad:
+        raise ValueError(f"module has dropout rates {bad}; each must be in [0, 1).")
+    return layers

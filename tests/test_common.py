@@ -1,0 +1,16 @@
+"""scikit-learn's estimator checks, with no expected failures."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_mcdropout import MCDropoutRegressor
+
+
+def _small_regressor():
+    return MCDropoutRegressor(
+        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0
+    )
+
+
+@parametrize_with_checks([_small_regressor()], expected_failed_checks=lambda est: {})
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

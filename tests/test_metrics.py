@@ -1,0 +1,496 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from scipy import integrate, stats
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import BayesianRidge
+from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_mcdropout.metrics import (
+    __all__,
+    coverage_calibration_error,
+    coverage_curve,
+    crps_gaussian,
+    gaussian_nll,
+    interval_coverage,
+    make_std_scorer,
+    mc_log_likelihood,
+    mean_interval_width,
+    neg_calibration_error_scorer,
+    neg_coverage_error_scorer,
+    neg_crps_scorer,
+    neg_gaussian_nll_scorer,
+)
+
+
+def _gaussian_data(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    y_mean = rng.normal(size=n)
+    y_std = rng.uniform(0.5, 2.0, size=n)
+    y_true = y_mean + y_std * rng.normal(size=n)
+    return y_true, y_mean, y_std
+
+
+class _FixedStdRegressor(RegressorMixin, BaseEstimator):
+    """Predicts the training mean of y with a fixed predictive std."""
+
+    def __init__(self, std=1.0):
+        self.std = std
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X, return_std=False):
+        y_mean = np.full(np.shape(X)[0], self.mean_)
+        if return_std:
+            return y_mean, np.full_like(y_mean, self.std)
+        return y_mean
+
+
+def _standard_normal_problem(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    y = rng.normal(loc=3.0, scale=1.0, size=n)
+    return X, y
+
+
+def test_gaussian_nll_matches_scipy():
+    y_true, y_mean, y_std = _gaussian_data()
+    expected = -np.mean(stats.norm.logpdf(y_true, loc=y_mean, scale=y_std))
+    assert_allclose(gaussian_nll(y_true, y_mean, y_std), expected, rtol=1e-12)
+
+
+def test_gaussian_nll_closed_form():
+    y_true, y_mean, y_std = _gaussian_data()
+    expected = np.mean(
+        0.5 * np.log(2 * np.pi * y_std**2) + (y_true - y_mean) ** 2 / (2 * y_std**2)
+    )
+    assert_allclose(gaussian_nll(y_true, y_mean, y_std), expected, rtol=1e-12)
+
+
+def test_gaussian_nll_sample_weight():
+    y_true, y_mean, y_std = _gaussian_data()
+    weights = np.random.default_rng(1).uniform(0, 2, size=y_true.shape[0])
+    expected = -np.average(
+        stats.norm.logpdf(y_true, loc=y_mean, scale=y_std), weights=weights
+    )
+    result = gaussian_nll(y_true, y_mean, y_std, sample_weight=weights)
+    assert_allclose(result, expected, rtol=1e-12)
+    # Integer weights are equivalent to repeating rows.
+    repeats = np.array([2, 0, 1] + [1] * (y_true.shape[0] - 3))
+    assert_allclose(
+        gaussian_nll(y_true, y_mean, y_std, sample_weight=repeats),
+        gaussian_nll(
+            np.repeat(y_true, repeats),
+            np.repeat(y_mean, repeats),
+            np.repeat(y_std, repeats),
+        ),
+        rtol=1e-12,
+    )
+
+
+def test_gaussian_nll_returns_python_float_and_accepts_column_vectors():
+    y_true, y_mean, y_std = _gaussian_data()
+    result = gaussian_nll(y_true[:, None], y_mean[:, None], y_std.tolist())
+    assert isinstance(result, float)
+    assert_allclose(result, gaussian_nll(y_true, y_mean, y_std))
+
+
+def test_mc_log_likelihood_single_pass_is_gaussian_loglik():
+    y_true, y_mean, _ = _gaussian_data()
+    tau = 2.5
+    std = np.full_like(y_mean, 1 / np.sqrt(tau))
+    assert_allclose(
+        mc_log_likelihood(y_true, y_mean[:, None], tau),
+        -gaussian_nll(y_true, y_mean, std),
+        rtol=1e-12,
+    )
+
+
+def test_mc_log_likelihood_identical_passes_is_gaussian_loglik():
+    y_true, y_mean, _ = _gaussian_data()
+    tau = 0.7
+    y_passes = np.tile(y_mean[:, None], (1, 7))
+    std = np.full_like(y_mean, 1 / np.sqrt(tau))
+    assert_allclose(
+        mc_log_likelihood(y_true, y_passes, tau),
+        -gaussian_nll(y_true, y_mean, std),
+        rtol=1e-12,
+    )
+
+
+def test_mc_log_likelihood_matches_hand_loop():
+    rng = np.random.default_rng(0)
+    n_samples, n_passes, tau = 6, 5, 3.0
+    y_true = rng.normal(size=n_samples)
+    y_passes = y_true[:, None] + rng.normal(scale=0.5, size=(n_samples, n_passes))
+    per_sample = []
+    for i in range(n_samples):
+        log_density = (
+            -0.5 * np.log(2 * np.pi)
+            + 0.5 * np.log(tau)
+            - 0.5 * tau * (y_true[i] - y_passes[i]) ** 2
+        )
+        per_sample.append(np.log(np.mean(np.exp(log_density))))
+    assert_allclose(
+        mc_log_likelihood(y_true, y_passes, tau), np.mean(per_sample), rtol=1e-12
+    )
+
+
+def test_mc_log_likelihood_is_stable_for_far_targets():
+    # Naive exp/log underflows to log(0) = -inf here; log-sum-exp does not.
+    y_passes = np.array([[0.0, 1.0]])
+    result = mc_log_likelihood([100.0], y_passes, tau=100.0)
+    expected = (
+        stats.norm.logpdf(100.0, loc=1.0, scale=0.1)
+        + np.log(1 + np.exp(-0.5 * 100.0 * (100.0**2 - 99.0**2)))
+        - np.log(2)
+    )
+    assert np.isfinite(result)
+    assert_allclose(result, expected, rtol=1e-12)
+
+
+def test_mc_log_likelihood_validation():
+    y_passes = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="tau must be a positive"):
+        mc_log_likelihood(np.zeros(3), y_passes, tau=0.0)
+    with pytest.raises(ValueError, match="tau must be a positive"):
+        mc_log_likelihood(np.zeros(3), y_passes, tau=np.inf)
+    with pytest.raises(ValueError, match="tau must be a positive"):
+        mc_log_likelihood(np.zeros(3), y_passes, tau=np.ones(3))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        mc_log_likelihood(np.zeros(4), y_passes, tau=1.0)
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        mc_log_likelihood(np.zeros(3), np.zeros(3), tau=1.0)
+    bad = y_passes.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="y_passes contains NaN"):
+        mc_log_likelihood(np.zeros(3), bad, tau=1.0)
+
+
+@pytest.mark.parametrize(
+    ("y", "m", "s"), [(0.0, 0.0, 1.0), (1.3, -0.2, 0.7), (-2.0, 1.0, 2.5)]
+)
+def test_crps_gaussian_matches_numerical_integration(y, m, s):
+    def integrand(x):
+        return (stats.norm.cdf(x, loc=m, scale=s) - float(x >= y)) ** 2
+
+    below, _ = integrate.quad(integrand, -np.inf, y)
+    above, _ = integrate.quad(integrand, y, np.inf)
+    assert_allclose(crps_gaussian([y], [m], [s]), below + above, rtol=1e-7)
+
+
+def test_crps_gaussian_weighted_mean_and_limit():
+    y_true, y_mean, y_std = _gaussian_data()
+    per_sample = [
+        crps_gaussian([a], [b], [c])
+        for a, b, c in zip(y_true, y_mean, y_std, strict=True)
+    ]
+    weights = np.arange(1, y_true.shape[0] + 1, dtype=float)
+    assert_allclose(crps_gaussian(y_true, y_mean, y_std), np.mean(per_sample))
+    assert_allclose(
+        crps_gaussian(y_true, y_mean, y_std, sample_weight=weights),
+        np.average(per_sample, weights=weights),
+    )
+    # As the std vanishes, the CRPS tends to the absolute error.
+    assert_allclose(
+        crps_gaussian(y_true, y_mean, np.full_like(y_std, 1e-9)),
+        np.mean(np.abs(y_true - y_mean)),
+        atol=1e-8,
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    y=st.floats(-1e3, 1e3),
+    m=st.floats(-1e3, 1e3),
+    s=st.floats(1e-3, 1e3),
+)
+def test_crps_gaussian_bounds(y, m, s):
+    # 0 <= CRPS <= |y - m| + E|X - m| with E|X - m| = s sqrt(2 / pi).
+    crps = crps_gaussian([y], [m], [s])
+    assert crps >= 0
+    assert crps <= abs(y - m) + s * np.sqrt(2 / np.pi) + 1e-9 * (1 + abs(y - m))
+
+
+def test_interval_coverage_of_exact_gaussian_samples_is_nominal():
+    y_true, y_mean, y_std = _gaussian_data(n=20_000)
+    for confidence in (0.5, 0.8, 0.95):
+        coverage = interval_coverage(y_true, y_mean, y_std, confidence=confidence)
+        assert coverage == pytest.approx(confidence, abs=0.015)
+
+
+def test_interval_coverage_counts_inside_interval():
+    z = stats.norm.ppf(0.975)
+    y_true = np.array([0.0, 1.0, 1.9, -3.0])
+    y_std = np.ones(4)
+    expected = np.mean(np.abs(y_true) <= z)
+    assert interval_coverage(y_true, np.zeros(4), y_std) == expected == 0.75
+
+
+def test_mean_interval_width():
+    y_std = np.array([0.5, 1.0, 3.0])
+    for confidence in (0.5, 0.9, 0.95):
+        z = stats.norm.ppf((1 + confidence) / 2)
+        assert_allclose(
+            mean_interval_width(y_std, confidence=confidence), 2 * z * y_std.mean()
+        )
+    lo, hi = stats.norm.interval(0.9, scale=y_std)
+    assert_allclose(mean_interval_width(y_std, confidence=0.9), np.mean(hi - lo))
+
+
+def test_coverage_curve_matches_interval_coverage():
+    y_true, y_mean, y_std = _gaussian_data(n=50)
+    expected, observed = coverage_curve(y_true, y_mean, y_std)
+    assert_allclose(expected, np.linspace(0.05, 0.95, 19))
+    assert observed.shape == expected.shape
+    assert_allclose(
+        observed,
+        [interval_coverage(y_true, y_mean, y_std, confidence=c) for c in expected],
+    )
+    assert np.all(np.diff(observed) >= 0)
+
+    confidences = [0.2, 0.6]
+    expected, _ = coverage_curve(y_true, y_mean, y_std, confidences=confidences)
+    assert_allclose(expected, confidences)
+
+
+def test_coverage_calibration_error_calibrated_vs_overconfident():
+    y_true, y_mean, y_std = _gaussian_data(n=5_000)
+    calibrated = coverage_calibration_error(y_true, y_mean, y_std)
+    overconfident = coverage_calibration_error(y_true, y_mean, 0.1 * y_std)
+    underconfident = coverage_calibration_error(y_true, y_mean, 10 * y_std)
+    assert calibrated < 0.02
+    assert overconfident > 0.3
+    assert underconfident > 0.3
+    expected, observed = coverage_curve(y_true, y_mean, 0.1 * y_std)
+    assert np.all(observed < expected)
+    assert_allclose(overconfident, np.mean(np.abs(observed - expected)))
+
+
+_GAUSSIAN_METRICS = [
+    gaussian_nll,
+    crps_gaussian,
+    interval_coverage,
+    coverage_curve,
+    coverage_calibration_error,
+]
+
+
+@pytest.mark.parametrize("metric", _GAUSSIAN_METRICS)
+def test_validation_errors(metric):
+    y = np.array([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="y_std must be positive"):
+        metric(y, y, np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match="y_std must be positive"):
+        metric(y, y, np.array([1.0, 0.0, 1.0]))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        metric(y, y[:2], np.ones(3))
+    with pytest.raises(ValueError, match="y_true contains NaN"):
+        metric(np.array([0.0, np.nan, 2.0]), y, np.ones(3))
+    with pytest.raises(ValueError, match="y_mean contains infinity"):
+        metric(y, np.array([0.0, np.inf, 2.0]), np.ones(3))
+    with pytest.raises(ValueError, match="y_std contains NaN"):
+        metric(y, y, np.array([1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"y_mean must be 1d"):
+        metric(y, np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError, match="0 sample"):
+        metric([], [], [])
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0, -0.1, 1.5, np.nan, "0.9", True])
+def test_confidence_validation(confidence):
+    y = np.zeros(3)
+    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\)"):
+        interval_coverage(y, y, np.ones(3), confidence=confidence)
+    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\)"):
+        mean_interval_width(np.ones(3), confidence=confidence)
+
+
+@pytest.mark.parametrize("confidences", [[0.5, 1.0], [0.0, 0.5], [0.5, 2.0]])
+def test_confidences_validation(confidences):
+    y = np.zeros(3)
+    with pytest.raises(ValueError, match=r"confidences must be in \(0, 1\)"):
+        coverage_curve(y, y, np.ones(3), confidences=confidences)
+    with pytest.raises(ValueError, match=r"confidences must be in \(0, 1\)"):
+        coverage_calibration_error(y, y, np.ones(3), confidences=confidences)
+    with pytest.raises(ValueError, match="confidences contains NaN"):
+        coverage_curve(y, y, np.ones(3), confidences=[0.5, np.nan])
+
+
+@pytest.mark.parametrize("metric", [gaussian_nll, crps_gaussian])
+def test_sample_weight_validation(metric):
+    y = np.zeros(3)
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        metric(y, y, np.ones(3), sample_weight=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="sample_weight must have a positive sum"):
+        metric(y, y, np.ones(3), sample_weight=np.zeros(3))
+    with pytest.raises(ValueError, match="sample_weight has 2 samples"):
+        metric(y, y, np.ones(3), sample_weight=[1.0, 1.0])
+    with pytest.raises(ValueError, match="sample_weight contains NaN"):
+        metric(y, y, np.ones(3), sample_weight=[1.0, np.nan, 1.0])
+
+
+def test_mean_interval_width_validation():
+    with pytest.raises(ValueError, match="y_std must be positive"):
+        mean_interval_width([1.0, -2.0])
+    with pytest.raises(ValueError, match="y_std contains NaN"):
+        mean_interval_width([1.0, np.nan])
+
+
+def test_inputs_not_modified():
+    y_true, y_mean, y_std = _gaussian_data()
+    y_passes = y_mean[:, None] + np.zeros((1, 4))
+    weights = np.ones_like(y_true)
+    confidences = np.array([0.3, 0.9])
+    arrays = [y_true, y_mean, y_std, y_passes, weights, confidences]
+    for array in arrays:
+        array.setflags(write=False)
+    copies = [array.copy() for array in arrays]
+
+    gaussian_nll(y_true, y_mean, y_std, sample_weight=weights)
+    crps_gaussian(y_true, y_mean, y_std, sample_weight=weights)
+    mc_log_likelihood(y_true, y_passes, 2.0)
+    interval_coverage(y_true, y_mean, y_std)
+    mean_interval_width(y_std)
+    expected, _ = coverage_curve(y_true, y_mean, y_std, confidences=confidences)
+    expected[:] = 0.0  # the returned levels are a copy
+    coverage_calibration_error(y_true, y_mean, y_std, confidences=confidences)
+
+    for array, copy in zip(arrays, copies, strict=True):
+        assert_allclose(array, copy)
+
+
+def test_public_api():
+    assert sorted(__all__) == __all__
+    assert set(__all__) == {
+        "coverage_calibration_error",
+        "coverage_curve",
+        "crps_gaussian",
+        "gaussian_nll",
+        "interval_coverage",
+        "make_std_scorer",
+        "mc_log_likelihood",
+        "mean_interval_width",
+        "neg_calibration_error_scorer",
+        "neg_coverage_error_scorer",
+        "neg_crps_scorer",
+        "neg_gaussian_nll_scorer",
+    }
+
+
+def test_scorers_match_metrics():
+    X, y = _standard_normal_problem()
+    est = _FixedStdRegressor(std=0.5).fit(X, y)
+    y_mean, y_std = est.predict(X, return_std=True)
+    assert_allclose(neg_gaussian_nll_scorer(est, X, y), -gaussian_nll(y, y_mean, y_std))
+    assert_allclose(neg_crps_scorer(est, X, y), -crps_gaussian(y, y_mean, y_std))
+    assert_allclose(
+        neg_calibration_error_scorer(est, X, y),
+        -coverage_calibration_error(y, y_mean, y_std),
+    )
+    assert_allclose(
+        neg_coverage_error_scorer(est, X, y),
+        -abs(interval_coverage(y, y_mean, y_std, confidence=0.95) - 0.95),
+    )
+    coverage_scorer = make_std_scorer(interval_coverage, confidence=0.5)
+    assert_allclose(
+        coverage_scorer(est, X, y),
+        interval_coverage(y, y_mean, y_std, confidence=0.5),
+    )
+
+
+def test_scorer_sample_weight():
+    X, y = _standard_normal_problem()
+    est = _FixedStdRegressor(std=0.5).fit(X, y)
+    y_mean, y_std = est.predict(X, return_std=True)
+    weights = np.random.default_rng(0).uniform(size=y.shape[0])
+    assert_allclose(
+        neg_gaussian_nll_scorer(est, X, y, sample_weight=weights),
+        -gaussian_nll(y, y_mean, y_std, sample_weight=weights),
+    )
+    with pytest.warns(UserWarning, match="does not accept sample_weight"):
+        score = neg_coverage_error_scorer(est, X, y, sample_weight=weights)
+    assert_allclose(score, neg_coverage_error_scorer(est, X, y))
+
+
+def test_scorer_repr_and_pickle():
+    assert repr(neg_gaussian_nll_scorer) == (
+        "make_std_scorer(gaussian_nll, greater_is_better=False)"
+    )
+    assert repr(neg_coverage_error_scorer) == (
+        "make_std_scorer(_abs_coverage_error, greater_is_better=False, confidence=0.95)"
+    )
+    assert repr(make_std_scorer(interval_coverage, confidence=0.9)) == (
+        "make_std_scorer(interval_coverage, confidence=0.9)"
+    )
+    assert "GridSearchCV" in neg_gaussian_nll_scorer.__doc__
+    X, y = _standard_normal_problem(n=20)
+    est = _FixedStdRegressor().fit(X, y)
+    restored = pickle.loads(pickle.dumps(neg_crps_scorer))
+    assert restored(est, X, y) == neg_crps_scorer(est, X, y)
+
+
+def test_scorer_rejects_estimator_without_std():
+    class _MeanOnly(_FixedStdRegressor):
+        def predict(self, X, return_std=False):
+            return np.zeros(np.shape(X)[0])
+
+    X, y = _standard_normal_problem(n=10)
+    with pytest.raises(ValueError, match=r"must return a \(y_mean, y_std\) tuple"):
+        neg_gaussian_nll_scorer(_MeanOnly().fit(X, y), X, y)
+    with pytest.raises(ValueError, match="score_func must be callable"):
+        make_std_scorer("gaussian_nll")
+
+
+def test_grid_search_selects_calibrated_std():
+    X, y = _standard_normal_problem()
+    pipe = make_pipeline(StandardScaler(), _FixedStdRegressor())
+    grid = {"_fixedstdregressor__std": [0.1, 0.3, 1.0, 3.0, 10.0]}
+    for scorer in (neg_gaussian_nll_scorer, neg_crps_scorer):
+        search = GridSearchCV(pipe, grid, scoring=scorer, cv=3).fit(X, y)
+        assert search.best_params_ == {"_fixedstdregressor__std": 1.0}
+        best_score = scorer(search.best_estimator_, X, y)
+        assert search.best_score_ == pytest.approx(best_score, abs=0.1)
+
+
+def test_grid_search_multimetric_refit():
+    X, y = _standard_normal_problem()
+    pipe = make_pipeline(StandardScaler(), _FixedStdRegressor())
+    grid = {"_fixedstdregressor__std": [0.1, 1.0, 10.0]}
+    scoring = {
+        "nll": neg_gaussian_nll_scorer,
+        "crps": neg_crps_scorer,
+        "calibration": neg_calibration_error_scorer,
+        "coverage": neg_coverage_error_scorer,
+    }
+    search = GridSearchCV(pipe, grid, scoring=scoring, refit="nll", cv=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        search.fit(X, y)
+    assert search.best_params_ == {"_fixedstdregressor__std": 1.0}
+    for name in scoring:
+        scores = search.cv_results_[f"mean_test_{name}"]
+        assert np.all(scores <= 0)
+        assert np.argmax(scores) == 1
+
+
+def test_scorers_with_real_regressor():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + rng.normal(scale=0.3, size=150)
+    pipe = make_pipeline(StandardScaler(), BayesianRidge())
+    nll = cross_val_score(pipe, X, y, scoring=neg_gaussian_nll_scorer, cv=3)
+    assert_allclose(nll, -stats.norm.entropy(scale=0.3), atol=0.3)
+    results = cross_validate(
+        pipe, X, y, cv=3, scoring={"coverage": neg_coverage_error_scorer}
+    )
+    assert np.all(results["test_coverage"] > -0.1)
