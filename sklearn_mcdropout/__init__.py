@@ -1,6 +1,7 @@
 """Monte Carlo dropout regression with predictive uncertainty for scikit-learn."""
 
+from ._datasets import load_california_housing
 from ._regressor import MCDropoutRegressor
 from ._version import __version__
 
-__all__ = ["MCDropoutRegressor", "__version__"]
+__all__ = ["MCDropoutRegressor", "__version__", "load_california_housing"]

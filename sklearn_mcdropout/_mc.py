@@ -30,6 +30,7 @@ _ELEMENTWISE = (
 
 # Rows per chunk times the widest layer: activations of a chunk stay near 32 MB.
 _CHUNK_ELEMENTS = 2**23
+_ALIGN = 32
 
 
 def _keep_mask(gen, size, p, device):
@@ -37,15 +38,6 @@ def _keep_mask(gen, size, p, device):
     if p == 0:
         return None
     return torch.rand(size, generator=gen, device=device) >= p
-
-
-def _scale(keep, p):
-    """Inverted-dropout factor 1 / (1 - p) of a layer, 1 where nothing is dropped."""
-    return 1.0 if keep is None else 1 / (1 - p)
-
-
-def _indices(keep):
-    return None if keep is None else torch.nonzero(keep, as_tuple=True)[0]
 
 
 class _ReferenceRunner:
@@ -111,9 +103,8 @@ class _ChainRunner:
     def _draw(self, gen, device):
         keep_in = None
         if self.input_p is not None:
-            keep_in = _keep_mask(
-                gen, self.blocks[0][0].in_features, self.input_p, device
-            )
+            size = self.blocks[0][0].in_features
+            keep_in = _keep_mask(gen, size, self.input_p, device)
         keeps = [
             None if p is None else _keep_mask(gen, lin.out_features, p, device)
             for lin, _, p in self.blocks
@@ -134,43 +125,70 @@ class _ChainRunner:
     def passes(self, X, n_passes, gen):
         cached = self._uses_cache(n_passes)
         if cached:
-            (lin0, act0, _), (lin1, _, _) = self.blocks[:2]
-            A0 = _act(act0, F.linear(X, lin0.weight, lin0.bias))
-            P = A0 @ lin1.weight.T
+            A0, P = self._cache(X)
         for _ in range(n_passes):
             keep_in, keeps = self._draw(gen, X.device)
             if cached:
                 h, start = self._from_cache(A0, P, keeps), 2
-                cols, scale = _indices(keeps[1]), _scale(keeps[1], self.blocks[1][2])
+                cols, col_scale = _select(keeps[1], self.blocks[1][2])
             else:
-                cols, scale = _indices(keep_in), _scale(keep_in, self.input_p)
+                cols, col_scale = _select(keep_in, self.input_p)
                 h, start = (X if cols is None else X[:, cols]), 0
             for (lin, act, p), keep in zip(
                 self.blocks[start:], keeps[start:], strict=True
             ):
-                rows = _indices(keep)
-                W = lin.weight if rows is None else lin.weight[rows]
-                W = W if cols is None else W[:, cols]
+                rows, row_scale = _select(keep, p)
+                W = _submatrix(lin.weight, rows, cols, col_scale)
                 b = lin.bias if rows is None or lin.bias is None else lin.bias[rows]
-                h = _act(act, F.linear(h, W if scale == 1.0 else W * scale, b))
-                cols, scale = rows, _scale(keep, p)
+                h = _act(act, F.linear(h, W, b))
+                cols, col_scale = rows, row_scale
             yield h.reshape(-1)
 
+    def _cache(self, X):
+        """First hidden layer A0 and P = (A0 W1^T) / (1 - p0) + b1, all units."""
+        (lin0, act0, p0), (lin1, _, _) = self.blocks[:2]
+        A0 = _act(act0, F.linear(X, lin0.weight, lin0.bias))
+        return A0, F.linear(A0, lin1.weight / (1 - p0), lin1.bias)
+
     def _from_cache(self, A0, P, keeps):
-        (_, _, p0), (lin1, act1, _) = self.blocks[0], self.blocks[1]
-        rows = _indices(keeps[1])
-        W1 = lin1.weight if rows is None else lin1.weight[rows]
+        (_, _, p0), (lin1, act1, p1) = self.blocks[:2]
+        rows, _ = _select(keeps[1], p1)
         Z = P if rows is None else P[:, rows]
         if keeps[0] is not None:
-            dropped = torch.nonzero(~keeps[0], as_tuple=True)[0]
-            Z = (Z - A0[:, dropped] @ W1[:, dropped].T) / (1 - p0)
-        if lin1.bias is not None:
-            Z = Z + (lin1.bias if rows is None else lin1.bias[rows])
+            W1 = lin1.weight if rows is None else lin1.weight[rows]
+            dropped, is_dropped = _select(~keeps[0], 0.0)
+            W_dropped = W1[:, dropped] * (is_dropped / (1 - p0))
+            Z = torch.addmm(Z, A0[:, dropped], W_dropped.T, alpha=-1)
+        elif rows is None:
+            Z = P.clone()  # the activation below works in place
         return _act(act1, Z)
 
 
+def _select(keep, p):
+    """Units to compute for a mask, and the factor of each in the next layer.
+
+    The kept units, padded with dropped ones up to a multiple of ``_ALIGN``
+    (matrix products run much faster on aligned sizes), and per unit the
+    inverted-dropout factor 1 / (1 - p), 0 for padding.
+    """
+    if keep is None:
+        return None, None
+    n_kept = int(keep.sum())
+    size = min(keep.numel(), -(-n_kept // _ALIGN) * _ALIGN)
+    units = torch.argsort(~keep, stable=True)[:size].sort().values
+    return units, keep[units] / (1 - p)
+
+
+def _submatrix(weight, rows, cols, col_scale):
+    W = weight if rows is None else weight[rows]
+    return W if cols is None else W[:, cols] * col_scale
+
+
 def _act(act, z):
-    return z if act is None else act(z)
+    """Apply an elementwise activation; ReLU in place on the fresh product."""
+    if act is None:
+        return z
+    return z.clamp_min_(0) if type(act) is nn.ReLU else act(z)
 
 
 def _make_runner(module, fast=True):

@@ -134,6 +134,10 @@ def test_fast_path_matches_reference_implementation():
             nn.Dropout(0.3), nn.Linear(4, 50), nn.ReLU(), nn.Dropout(0.3),
             nn.Linear(50, 1),
         ),
+        "zero first rate, cache kept intact": nn.Sequential(
+            nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.0),
+            nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1),
+        ),
         "no dropout after last hidden": nn.Sequential(
             nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.5),
             nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1),

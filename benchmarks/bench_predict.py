@@ -1,0 +1,184 @@
+"""Speed and memory of Monte Carlo prediction, measured side by side.
+
+On the reference report's network (8 -> 4 x 1024 ReLU, dropout 0.1 -> 1) and
+the California test-split size (4128 rows), T=100, float32, this times in one
+process:
+
+(a) the report's loop: per mini-batch of 64 rows, T separate passes in train
+    mode, then stack (``predict_mc`` of ``mc_dropout_report.md``);
+(b) ``MCDropoutRegressor.predict(X, return_std=True)`` on the same weights;
+(c) this machine's float32 GEMM throughput (4096x1024 by 1024x1024).
+
+It prints the speedup (a)/(b), the dense-equivalent throughput of (b) as a
+fraction of (c), the largest difference of (b) to a plain reference
+implementation with the same masks, and the peak memory of
+``predict(return_std=True)`` on 100,000 rows of a small network at T=10 and
+T=1000 (each in a fresh subprocess).
+
+    python benchmarks/bench_predict.py            # full run, a few minutes
+    python benchmarks/bench_predict.py --quick    # smaller sizes, seconds
+"""
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout._mc import _mc_moments
+
+
+def report_predict_mc(model, data_loader, T=100):
+    """The report's ``predict_mc``, as printed in mc_dropout_report.md."""
+    model.train()  # Important: keep dropout active
+    all_predictions = []
+    with torch.no_grad():
+        for X_batch, _ in data_loader:
+            batch_predictions = torch.stack([model(X_batch) for _ in range(T)], dim=0)
+            all_predictions.append(batch_predictions)
+    all_predictions = torch.cat(all_predictions, dim=1)
+    return all_predictions.mean(dim=0), all_predictions.std(dim=0)
+
+
+def best_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def gemm_gflops(repeats=5):
+    a, b = torch.randn(4096, 1024), torch.randn(1024, 1024)
+    seconds = best_time(lambda: a @ b, repeats)
+    return 2 * 4096 * 1024 * 1024 / seconds / 1e9
+
+
+def fitted_report_network(n_rows, width, depth, seed=0):
+    """A one-epoch fit of the report's network on synthetic California-sized data."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, 8))
+    y = X @ rng.normal(size=8) + np.sin(X[:, 0]) + rng.normal(scale=0.5, size=n_rows)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(width,) * depth,
+        dropout=0.1,
+        tau=1.0,
+        max_epochs=1,
+        batch_size=64,
+        random_state=seed,
+    )
+    return est.fit(X, y)
+
+
+def dense_flops(module, n_rows):
+    return sum(
+        2 * n_rows * m.in_features * m.out_features
+        for m in module.modules()
+        if isinstance(m, torch.nn.Linear)
+    )
+
+
+def peak_memory_child(n_passes, n_rows):
+    """Run in a subprocess: peak RSS (MiB) of predict(return_std=True)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 8))
+    y = X.sum(axis=1)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(64, 64), n_passes=n_passes, tau=1.0, max_epochs=1
+    ).fit(X, y)
+    X_big = rng.normal(size=(n_rows, 8))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    est.predict(X_big, return_std=True)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{before / 1024:.1f} {after / 1024:.1f}")
+
+
+def peak_memory(n_passes, n_rows):
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(n_passes), str(n_rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after = map(float, out.stdout.split())
+    return before, after
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--passes", type=int, default=100)
+    parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.memory_child:
+        peak_memory_child(*args.memory_child)
+        return
+
+    n_rows, width, T = (512, 256, 20) if args.quick else (4128, 1024, args.passes)
+    est = fitted_report_network(n_rows, width, depth=4)
+    module = est.net_.module_
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n_rows, 8)).astype(np.float32)
+    Xt = torch.as_tensor(X)
+    est.set_params(n_passes=T)
+    print(f"network 8 -> 4x{width} ReLU, dropout 0.1 -> 1; {n_rows} rows; T={T}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
+    )
+
+    peak = gemm_gflops()
+    print(f"(c) float32 GEMM 4096x1024 @ 1024x1024: {peak:.1f} GFLOP/s")
+
+    loader = DataLoader(TensorDataset(Xt, Xt[:, 0]), batch_size=64, shuffle=False)
+    report_module = type(module)(*module)  # same layers and weights
+    t_report = best_time(lambda: report_predict_mc(report_module, loader, T), 1)
+    module.eval()
+    print(f"(a) report loop (batch 64, train mode):  {t_report:8.2f} s   1.00x")
+
+    t_ours = best_time(lambda: est.predict(X, return_std=True), 2)
+    flops = dense_flops(module, n_rows) * T
+    print(
+        f"(b) predict(return_std=True), float32:   {t_ours:8.2f} s   "
+        f"{t_report / t_ours:.2f}x   dense-equivalent {flops / t_ours / 1e9:.1f} "
+        f"GFLOP/s = {flops / t_ours / 1e9 / peak:.0%} of (c)"
+    )
+    t_ref = best_time(lambda: _mc_moments(module, Xt, T, est._mask_seed, fast=False), 1)
+    print(
+        f"    plain reference, same masks:          {t_ref:8.2f} s   "
+        f"{t_report / t_ref:.2f}x"
+    )
+
+    mean, std = est.predict(X, return_std=True)
+    ref_mean, ref_var = _mc_moments(module, Xt, T, est._mask_seed, fast=False)
+    ref_mean = est._unscale(ref_mean)
+    ref_std = np.sqrt(ref_var * est._y_train_std**2 + 1 / est.tau_)
+    scale = np.abs(ref_mean).max()
+    print(
+        f"    exactness vs reference: max |mean diff| / max|mean| = "
+        f"{np.abs(mean - ref_mean).max() / scale:.1e}, max relative std diff = "
+        f"{np.max(np.abs(std - ref_std) / ref_std):.1e}"
+    )
+
+    mem_rows = 20_000 if args.quick else 100_000
+    small, large = (10, 100) if args.quick else (10, 1000)
+    b_small, m_small = peak_memory(small, mem_rows)
+    b_large, m_large = peak_memory(large, mem_rows)
+    print(
+        f"peak RSS of predict(return_std=True), {mem_rows} rows, 8 -> 64 -> 64 -> 1: "
+        f"T={small}: {m_small:.0f} MiB, T={large}: {m_large:.0f} MiB "
+        f"(difference {abs(m_large - m_small) / m_small:.1%}); growth during "
+        f"predict {m_small - b_small:.0f} and {m_large - b_large:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

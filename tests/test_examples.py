@@ -1,0 +1,69 @@
+"""Every example runs in quick mode, writes its figures and prints sane metrics."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _run_example(name, tmp_path):
+    env = dict(
+        os.environ,
+        SKLEARN_MCDROPOUT_QUICK="1",
+        SKLEARN_MCDROPOUT_OUTPUT=str(tmp_path),
+        MPLBACKEND="Agg",
+    )
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def _number(pattern, text):
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not in output:\n{text}"
+    return float(match.group(1))
+
+
+def _california_available():
+    from sklearn_mcdropout import load_california_housing
+
+    try:
+        load_california_housing(download_if_missing=False)
+    except OSError:
+        return False
+    return True
+
+
+needs_california = pytest.mark.skipif(
+    not _california_available(),
+    reason="California housing is not cached; set SCIKIT_LEARN_DATA",
+)
+
+
+@needs_california
+def test_plot_california_housing(tmp_path):
+    out = _run_example("plot_california_housing.py", tmp_path)
+    for png in ("california_panels.png", "california_reliability.png"):
+        assert (tmp_path / png).stat().st_size > 10_000
+    rmse = _number(r"test RMSE: ([\d.]+)", out)
+    assert 0.3 < rmse < 1.2
+    report = re.search(r"report \(passes only\)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out)
+    library = re.search(r"library \(\+ 1/tau\)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out)
+    report_nll, _, report_cover, _ = map(float, report.groups())
+    nll, crps, cover, width = map(float, library.groups())
+    # The calibrated std covers about 95% and beats the passes-only std on NLL.
+    assert 0.85 < cover <= 1.0
+    assert report_cover < cover
+    assert nll < report_nll
+    assert 0 < crps < 1 and width > 0
