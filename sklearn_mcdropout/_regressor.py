@@ -6,6 +6,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
@@ -24,6 +25,8 @@ from ._version import __version__
 # return_cov an (n_samples x n_samples) matrix; above these sizes they refuse.
 MAX_COV_SAMPLES = 10_000
 MAX_STORED_PASS_VALUES = 2**27
+# Inputs above sqrt(float32 max) overflow the network's squares and products.
+MAX_ABS_INPUT = float(np.sqrt(np.finfo(np.float32).max))
 
 
 class MCDropoutRegressor(RegressorMixin, BaseEstimator):
@@ -260,7 +263,10 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        _check_columns(X)
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"y must be numeric for regression, got dtype {y.dtype}.")
         X = _as_float32(X, "X")
         if X.shape[0] < 2:
             raise ValueError(
@@ -278,7 +284,7 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         self._y_train_mean = float(np.mean(y))
         self._y_train_std = _scale(y)
         y_scaled = ((y - self._y_train_mean) / self._y_train_std).astype(np.float32)
-        y_scaled = _as_float32(y_scaled.reshape(-1, 1), "y")
+        y_scaled = y_scaled.reshape(-1, 1)
 
         train, held_out = _split(X.shape[0], self.tau, self.validation_fraction, rng)
         self._mask_seed = int(seeds[0])
@@ -432,6 +438,7 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
 
     def _validate_X_predict(self, X):
         check_is_fitted(self)
+        _check_columns(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         device = next(self.net_.module_.parameters()).device
         return torch.as_tensor(_as_float32(X, "X"), device=device)
@@ -482,6 +489,7 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
             criterion=nn.MSELoss,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
+            optimizer__fused=device.type in ("cpu", "cuda"),
             optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -525,15 +533,36 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
 
 
 def _as_float32(X, name):
-    """Float32 copy of ``X`` (never a view: the caller's array stays untouched);
-    refuse values that overflow float32."""
+    """Float32 copy of ``X`` (never a view: the caller's array stays untouched).
+
+    Refuses values whose square overflows float32, the network's precision.
+    """
     X32 = np.array(X, dtype=np.float32, order="C", copy=True)
-    if not np.isfinite(X32).all():
+    largest = float(np.max(np.abs(X), initial=0.0))
+    if not np.isfinite(X32).all() or largest > MAX_ABS_INPUT:
         raise ValueError(
-            f"{name} has values too large for float32 (|value| > "
-            f"{np.finfo(np.float32).max:.3g}), which the network computes in."
+            f"{name} has values up to {largest:.3g}; the network computes in "
+            f"float32, where values above {MAX_ABS_INPUT:.3g} overflow. Scale "
+            "the features first, e.g. with StandardScaler in a Pipeline."
         )
     return X32
+
+
+def _check_columns(X):
+    """Refuse DataFrame columns holding categories or strings, by name."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    bad = [
+        f"{name!r} ({dtype})"
+        for name, dtype in dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
+    ]
+    if bad:
+        raise ValueError(
+            f"X has non-numeric columns {', '.join(bad)}; encode them first, "
+            "e.g. with OneHotEncoder in a ColumnTransformer."
+        )
 
 
 def _scale(y):

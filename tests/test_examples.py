@@ -66,4 +66,23 @@ def test_plot_california_housing(tmp_path):
     assert 0.85 < cover <= 1.0
     assert report_cover < cover
     assert nll < report_nll
-    assert 0 < crps < 1 and width > 0
+    assert 0 < crps < 1
+    assert width > 0
+
+
+def test_plot_toy_1d(tmp_path):
+    out = _run_example("plot_toy_1d.py", tmp_path)
+    assert (tmp_path / "toy_1d.png").stat().st_size > 10_000
+    gap_ratio = _number(r"std in the gap \(x=0\): [\d.]+ \(([\d.]+)x\)", out)
+    far_ratio = _number(r"std far outside \(\|x\|=10\): [\d.]+ \(([\d.]+)x\)", out)
+    assert gap_ratio > 1.2
+    assert far_ratio > 1.5
+
+
+@needs_california
+def test_plot_grid_search(tmp_path):
+    out = _run_example("plot_grid_search.py", tmp_path)
+    assert (tmp_path / "grid_search.png").stat().st_size > 10_000
+    assert "best: {" in out
+    assert _number(r"95% coverage ([\d.]+)", out) > 0.7
+    assert len(re.findall(r"^\s*0\.\d+\s+(?:\d|auto)", out, flags=re.M)) == 12
