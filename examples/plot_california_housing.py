@@ -56,9 +56,7 @@ if quick:
     rng = np.random.default_rng(0)
     rows = rng.choice(len(y), size=2000, replace=False)
     X, y = X[rows], y[rows]
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, test_size=0.2, random_state=0
-)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
 
 model = make_pipeline(
     StandardScaler(),
@@ -126,5 +124,7 @@ plot_reliability_diagram(
 )
 fig.savefig(output / "california_reliability.png", dpi=110)
 
-print(f"figures saved in {output}; total time {time.perf_counter() - start:.0f} s "
-      f"(fit {fit_seconds:.0f} s)")
+print(
+    f"figures saved in {output}; total time {time.perf_counter() - start:.0f} s "
+    f"(fit {fit_seconds:.0f} s)"
+)

@@ -47,9 +47,7 @@ X, y = load_california_housing()
 if quick:
     rows = np.random.default_rng(0).choice(len(y), size=1500, replace=False)
     X, y = X[rows], y[rows]
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, test_size=0.2, random_state=0
-)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
 
 pipe = make_pipeline(
     StandardScaler(),
