@@ -2,9 +2,11 @@
 
 Pass t uses the weights omega_t = {M_i diag(z_i^t)}: one Bernoulli mask z_i^t
 per dropout layer, the same for every input row (Gal & Ghahramani 2016,
-Section 3). Masks are drawn pass by pass, layer by layer, from a private
-generator re-seeded for every chunk of rows, so all chunks see the same T masks
-and a row's prediction does not depend on the rows predicted with it.
+Section 3). The masks of pass t are drawn layer by layer from a private
+generator seeded by (seed, t) alone, so every chunk of rows, and every way of
+grouping the passes, sees the same T masks: a row's prediction does not depend
+on the rows predicted with it, and the first T passes of a longer run are
+those of a shorter one.
 """
 
 import copy
@@ -31,6 +33,14 @@ _ELEMENTWISE = (
 # Rows per chunk times the widest layer: activations of a chunk stay near 32 MB.
 _CHUNK_ELEMENTS = 2**23
 _ALIGN = 32
+# Chains whose pass costs fewer multiply-adds than this run many passes per
+# batched product: for small networks the per-pass overhead dominates.
+_BATCHED_MAX_MACS = 2**21
+
+
+def _pass_seed(seed, t):
+    """Seed of pass t: distinct for every t < 2**32 (odd multiplier mod 2**32)."""
+    return (seed * 0x9E3779B1 + t * 0x85EBCA77 + 1) % 2**32
 
 
 def _keep_mask(gen, size, p, device):
@@ -58,9 +68,10 @@ class _ReferenceRunner:
         keep = _keep_mask(self._gen, x.shape[1:], layer.p, x.device)
         return output if keep is None else x * keep / (1 - layer.p)
 
-    def passes(self, X, n_passes, gen):
-        self._gen = gen
-        for _ in range(n_passes):
+    def passes(self, X, seeds):
+        self._gen = torch.Generator(device=X.device)
+        for seed in seeds:
+            self._gen.manual_seed(seed)
             yield self.module(X).reshape(-1)
 
 
@@ -122,12 +133,13 @@ class _ChainRunner:
             and n_passes >= 4
         )
 
-    def passes(self, X, n_passes, gen):
-        cached = self._uses_cache(n_passes)
+    def passes(self, X, seeds):
+        gen = torch.Generator(device=X.device)
+        cached = self._uses_cache(len(seeds))
         if cached:
             A0, P = self._cache(X)
-        for _ in range(n_passes):
-            keep_in, keeps = self._draw(gen, X.device)
+        for seed in seeds:
+            keep_in, keeps = self._draw(gen.manual_seed(seed), X.device)
             if cached:
                 h, start = self._from_cache(A0, P, keeps), 2
                 cols, col_scale = _select(keeps[1], self.blocks[1][2])
@@ -191,25 +203,72 @@ def _act(act, z):
     return z.clamp_min_(0) if type(act) is nn.ReLU else act(z)
 
 
+class _BatchedChainRunner(_ChainRunner):
+    """A small chain: many passes per batched product, masks applied densely.
+
+    Pass t multiplies by diag(z_t) / (1 - p) after each dropout layer; a block
+    of passes is one batched matrix product per layer over (pass, row) pairs.
+    """
+
+    def passes(self, X, seeds):
+        gen = torch.Generator(device=X.device)
+        first = None
+        if self.input_p is None:  # the first layer is the same in every pass
+            lin, act, _ = self.blocks[0]
+            first = _act(act, F.linear(X, lin.weight, lin.bias))
+        step = max(1, _CHUNK_ELEMENTS // (X.shape[0] * self._width()))
+        for start in range(0, len(seeds), step):
+            block = seeds[start : start + step]
+            draws = [self._draw(gen.manual_seed(seed), X.device) for seed in block]
+            yield from self._block(X, first, draws)
+
+    def _width(self):
+        return max(max(lin.in_features, lin.out_features) for lin, _, _ in self.blocks)
+
+    def _block(self, X, first, draws):
+        n_passes = len(draws)
+        if first is None:
+            h = X * _stacked([d[0] for d in draws], self.input_p, X)
+            blocks = enumerate(self.blocks)
+        else:
+            h = first.expand(n_passes, *first.shape)
+            blocks = enumerate(self.blocks[1:], start=1)
+            p0 = self.blocks[0][2]
+            if p0 is not None:
+                h = h * _stacked([d[1][0] for d in draws], p0, X)
+        for i, (lin, act, p) in blocks:
+            h = _act(act, F.linear(h, lin.weight, lin.bias))
+            if p is not None:
+                h = h * _stacked([d[1][i] for d in draws], p, X)
+        return h.reshape(n_passes, -1)
+
+    def _macs(self):
+        return sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
+
+
+def _stacked(keeps, p, X):
+    """Per-pass inverted-dropout factors, shape (passes, 1, units)."""
+    if keeps[0] is None:
+        return 1.0
+    return (torch.stack(keeps) / (1 - p)).unsqueeze(1).to(X.dtype)
+
+
 def _make_runner(module, fast=True):
     """The fastest exact runner for ``module``."""
     runner = _ChainRunner.from_module(module) if fast else None
-    return runner if runner is not None else _ReferenceRunner(module)
+    if runner is None:
+        return _ReferenceRunner(module)
+    batched = _BatchedChainRunner(runner.blocks, runner.input_p)
+    return batched if batched._macs() <= _BATCHED_MAX_MACS else runner
 
 
-def _chunk_rows(module):
+def _chunks(X, module):
+    """Yield (rows, X_chunk) in chunks that keep activations bounded."""
     widths = [m.weight.shape[0] for m in module.modules() if isinstance(m, nn.Linear)]
-    return max(64, _CHUNK_ELEMENTS // max(widths, default=1024))
-
-
-def _chunks(X, module, seed, device):
-    """Yield (rows, X_chunk, generator) with the generator re-seeded per chunk."""
-    gen = torch.Generator(device=device)
-    step = _chunk_rows(module)
+    step = max(64, _CHUNK_ELEMENTS // max(widths, default=1024))
     for start in range(0, X.shape[0], step):
-        gen.manual_seed(seed)
-        stop = min(start + step, X.shape[0])
-        yield slice(start, stop), X[start:stop], gen
+        rows = slice(start, min(start + step, X.shape[0]))
+        yield rows, X[rows]
 
 
 @torch.inference_mode()
@@ -220,11 +279,12 @@ def _mc_moments(module, X, n_passes, seed, fast=True):
     does not grow with ``n_passes``.
     """
     runner = _make_runner(module, fast)
+    seeds = [_pass_seed(seed, t) for t in range(n_passes)]
     mean = np.empty(X.shape[0])
     var = np.empty(X.shape[0])
-    for rows, Xc, gen in _chunks(X, module, seed, X.device):
+    for rows, Xc in _chunks(X, module):
         shift = s1 = s2 = None
-        for y in runner.passes(Xc, n_passes, gen):
+        for y in runner.passes(Xc, seeds):
             y = y.double()
             if shift is None:
                 shift, s1, s2 = y, torch.zeros_like(y), torch.zeros_like(y)
@@ -242,8 +302,9 @@ def _mc_moments(module, X, n_passes, seed, fast=True):
 def _mc_samples(module, X, n_passes, seed, fast=True):
     """The ``n_passes`` pass outputs, shape (n_samples, n_passes), float64."""
     runner = _make_runner(module, fast)
+    seeds = [_pass_seed(seed, t) for t in range(n_passes)]
     out = np.empty((X.shape[0], n_passes))
-    for rows, Xc, gen in _chunks(X, module, seed, X.device):
-        for t, y in enumerate(runner.passes(Xc, n_passes, gen)):
+    for rows, Xc in _chunks(X, module):
+        for t, y in enumerate(runner.passes(Xc, seeds)):
             out[rows, t] = y.double().cpu().numpy()
     return out

@@ -18,7 +18,13 @@ from torch import nn
 
 from ._batches import _TensorBatches
 from ._mc import _mc_moments, _mc_samples
-from ._network import _ACTIVATIONS, _AsColumn, _build_mlp, _check_dropout_layers
+from ._network import (
+    _ACTIVATIONS,
+    _AsColumn,
+    _build_mlp,
+    _check_dropout_layers,
+    _dropout_layers,
+)
 from ._version import __version__
 
 # return_cov and sample_y hold every pass (n_samples x n_passes floats) and
@@ -84,8 +90,9 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         ``weight_decay_ = 2 * lambda`` with
         ``lambda = length_scale**2 * (1 - dropout) / (2 * N * tau)``, the
         penalty of the authors' code, where N is the number of training rows
-        and tau the precision of the standardised target; "auto" needs a
-        numeric ``tau``.
+        and tau the precision of the standardised target (p is the mean rate
+        of the dropout layers for a custom ``module``); "auto" needs a numeric
+        ``tau``.
 
     length_scale : float, default=1e-2
         Prior length-scale l of the weights, used when
@@ -293,7 +300,7 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         with torch.random.fork_rng(devices=_cuda_indices(device)):
             torch.manual_seed(int(seeds[1]))
             module = self._build_module(X.shape[1], device)
-            self.weight_decay_ = self._resolve_weight_decay(len(train))
+            self.weight_decay_ = self._resolve_weight_decay(module, len(train))
             self.net_ = self._build_net(module, device, int(seeds[2]))
             Xt = torch.as_tensor(X, device=device)
             yt = torch.as_tensor(y_scaled, device=device)
@@ -474,16 +481,21 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
             )
         return module if out.ndim == 2 else _AsColumn(module)
 
-    def _resolve_weight_decay(self, n_train):
+    def _resolve_weight_decay(self, module, n_train):
         if self.weight_decay != "auto":
             return float(self.weight_decay)
         # lambda = l^2 (1 - p) / (2 N tau) of the authors' code, with tau in
         # the units of the standardised target; torch's decay is 2 * lambda.
-        dropout = self.dropout if self.module is None else 0.0
+        dropout = np.mean([layer.p for layer in _dropout_layers(module)])
         tau_scaled = self.tau * self._y_train_std**2
         return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
 
     def _build_net(self, module, device, seed):
+        # PrintLog tabulates every epoch even when silent; valid_loss has no
+        # validation data here. Both cost more than a small network's epoch.
+        quiet = {"callbacks__valid_loss": None}
+        if not self.verbose:
+            quiet["callbacks__print_log"] = None
         return NeuralNetRegressor(
             module,
             criterion=nn.MSELoss,
@@ -501,6 +513,7 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
             train_split=None,
             device=device,
             verbose=self.verbose,
+            **quiet,
         )
 
     def _estimate_tau(self, X_held_out, y_held_out):
@@ -521,7 +534,7 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         return float(np.exp(-best.x))
 
     def _warn_if_no_epistemic_part(self):
-        rates = [m.p for m in self.net_.module_.modules() if type(m) is nn.Dropout]
+        rates = [layer.p for layer in _dropout_layers(self.net_.module_)]
         if self.n_passes == 1 or all(p == 0 for p in rates):
             warnings.warn(
                 "With n_passes=1 or all dropout rates 0 the passes do not vary: "

@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutRegressor
-from sklearn_mcdropout._mc import _mc_moments, _mc_samples
+from sklearn_mcdropout._mc import _mc_moments, _mc_samples, _pass_seed
 
 
 def _data(n=120, noise=0.1, seed=0):
@@ -122,7 +122,9 @@ def test_fit_leaves_global_torch_rng_and_is_reproducible():
     assert not np.allclose(a.predict(X), c.predict(X))
 
 
-def test_fast_path_matches_reference_implementation():
+@pytest.mark.parametrize("batched_max_macs", [0, 2**40], ids=["chain", "batched"])
+def test_fast_path_matches_reference_implementation(batched_max_macs, monkeypatch):
+    monkeypatch.setattr("sklearn_mcdropout._mc._BATCHED_MAX_MACS", batched_max_macs)
     torch.manual_seed(0)
     chains = {
         "cached first layer": nn.Sequential(
@@ -166,10 +168,10 @@ def test_reference_runner_matches_hand_computation():
     )
     X = torch.randn(5, 2)
     samples = _mc_samples(module, X, 4, seed=11, fast=False)
-    gen = torch.Generator().manual_seed(11)
     with torch.no_grad():
         hidden = torch.relu(module[0](X))
         for t in range(4):
+            gen = torch.Generator().manual_seed(_pass_seed(11, t))
             keep = torch.rand(8, generator=gen) >= 0.25
             expected = module[3](hidden * keep / 0.75).reshape(-1)
             np.testing.assert_allclose(samples[:, t], expected.numpy(), rtol=1e-6)
@@ -226,7 +228,7 @@ def test_no_autograd_graph_is_built(fitted):
 
     runner = _ReferenceRunner(module)
     with torch.inference_mode():
-        out = next(runner.passes(torch.zeros(2, 3), 1, torch.Generator()))
+        out = next(runner.passes(torch.zeros(2, 3), [0]))
     assert not out.requires_grad
     assert out.grad_fn is None
 

@@ -1,0 +1,109 @@
+"""The UCI protocol of benchmarks/uci.py on a tiny folder in the authors' format."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+UCI_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "uci.py"
+spec = importlib.util.spec_from_file_location("uci", UCI_PATH)
+uci = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(uci)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """40 rows, 3 features (one constant), target in column 1, 2 splits."""
+    path = tmp_path_factory.mktemp("toy")
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(40, 2)), np.full(40, 7.0)]
+    y = 10 + 3 * X[:, 0] + rng.normal(scale=0.5, size=40)
+    data = np.c_[X[:, 0], y, X[:, 1:]]
+    np.savetxt(path / "data.txt", data)
+    np.savetxt(path / "index_features.txt", [0, 2, 3], fmt="%d")
+    np.savetxt(path / "index_target.txt", [1], fmt="%d")
+    for k in range(2):
+        perm = np.random.default_rng(k).permutation(40)
+        np.savetxt(path / f"index_train_{k}.txt", perm[:30], fmt="%d")
+        np.savetxt(path / f"index_test_{k}.txt", perm[30:], fmt="%d")
+    for name, value in [("n_splits", "2"), ("n_hidden", "8"), ("n_epochs", "1")]:
+        (path / f"{name}.txt").write_text(value + "\n")
+    (path / "dropout_rates.txt").write_text("0.05 0.1\n")
+    (path / "tau_values.txt").write_text("0.5 1.0\n")
+    return path
+
+
+def test_read_folder(folder):
+    data = uci.read_folder(folder)
+    raw = np.loadtxt(folder / "data.txt")
+    np.testing.assert_array_equal(data["X"], raw[:, [0, 2, 3]])
+    np.testing.assert_array_equal(data["y"], raw[:, 1])
+    assert len(data["splits"]) == 2
+    train, test = data["splits"][1]
+    np.testing.assert_array_equal(train, np.loadtxt(folder / "index_train_1.txt"))
+    assert set(train).isdisjoint(test)
+    assert data["dropout_rates"] == [0.05, 0.1]
+    assert data["tau_values"] == [0.5, 1.0]
+    assert data["n_hidden"] == 8
+
+
+def test_fit_validation_split_takes_first_80_percent():
+    fit, val = uci.fit_validation_split(np.arange(100, 130))
+    np.testing.assert_array_equal(fit, np.arange(100, 124))
+    np.testing.assert_array_equal(val, np.arange(124, 130))
+
+
+def test_standardisation_uses_training_statistics(folder):
+    data = uci.read_folder(folder)
+    train, _ = data["splits"][0]
+    model = uci.make_model(3, 8, 0.1, 1.0, epochs=1, passes=10, seed=0)
+    model.fit(data["X"][train], data["y"][train])
+    scaler, est = model[0], model[-1]
+    np.testing.assert_allclose(scaler.mean_, data["X"][train].mean(axis=0))
+    # A constant feature (std 0) is divided by 1, not by 0.
+    np.testing.assert_allclose(scaler.scale_[2], 1.0)
+    np.testing.assert_allclose(est._y_train_mean, data["y"][train].mean())
+    np.testing.assert_allclose(est._y_train_std, data["y"][train].std())
+    # The network has dropout on its inputs and on its hidden layer.
+    rates = [m.p for m in est.net_.module_ if type(m).__name__ == "Dropout"]
+    assert rates == [0.1, 0.1]
+    # weight decay = l^2 (1 - p) / (N tau std_y^2), i.e. 2 lambda of the paper.
+    expected = 1e-4 * 0.9 / (30 * 1.0 * data["y"][train].std() ** 2)
+    np.testing.assert_allclose(est.weight_decay_, expected)
+
+
+def test_log_likelihood_matches_hand_computation(folder):
+    data = uci.read_folder(folder)
+    train, test = data["splits"][0]
+    model = uci.make_model(3, 8, 0.1, 2.0, epochs=2, passes=50, seed=0)
+    model.fit(data["X"][train], data["y"][train])
+    rmse, ll = uci.evaluate(model, data["X"][test], data["y"][test])
+    passes = model[-1].predict_passes(model[0].transform(data["X"][test]))
+    y = data["y"][test]
+    tau = 2.0
+    densities = np.sqrt(tau / (2 * np.pi)) * np.exp(
+        -0.5 * tau * (y[:, None] - passes) ** 2
+    )
+    np.testing.assert_allclose(ll, np.mean(np.log(densities.mean(axis=1))), rtol=1e-10)
+    np.testing.assert_allclose(rmse, np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
+
+
+def test_command_line_writes_json(folder, tmp_path, capsys):
+    out = tmp_path / "out.json"
+    uci.main(
+        ["--data", str(folder), "--splits", "1", "--epochs", "2", "--passes", "20",
+         "--json", str(out)]
+    )  # fmt: skip
+    summary = json.loads(out.read_text())
+    assert summary["dataset"] == folder.name
+    assert summary["n_splits"] == 1
+    assert summary["fits"] == 5
+    assert summary["epochs_run"] == 10
+    for key in ("rmse_mean", "rmse_se", "ll_mean", "ll_se", "wall_seconds"):
+        assert np.isfinite(summary[key])
+    split = summary["per_split"][0]
+    assert split["dropout"] in (0.05, 0.1)
+    assert split["tau"] in (0.5, 1.0)
+    assert "split 1/1" in capsys.readouterr().err
