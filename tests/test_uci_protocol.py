@@ -79,7 +79,9 @@ def test_log_likelihood_matches_hand_computation(folder):
     train, test = data["splits"][0]
     model = uci.make_model(3, 8, 0.1, 2.0, epochs=2, passes=50, seed=0)
     model.fit(data["X"][train], data["y"][train])
-    rmse, ll = uci.evaluate(model, data["X"][test], data["y"][test])
+    rmse, (ll, ll_other) = uci.evaluate(
+        model, data["X"][test], data["y"][test], taus=[2.0, 0.5]
+    )
     passes = model[-1].predict_passes(model[0].transform(data["X"][test]))
     y = data["y"][test]
     tau = 2.0
@@ -87,23 +89,34 @@ def test_log_likelihood_matches_hand_computation(folder):
         -0.5 * tau * (y[:, None] - passes) ** 2
     )
     np.testing.assert_allclose(ll, np.mean(np.log(densities.mean(axis=1))), rtol=1e-10)
+    assert ll_other != ll
     np.testing.assert_allclose(rmse, np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
 
 
-def test_command_line_writes_json(folder, tmp_path, capsys):
+def test_tau_grid_keeps_given_values_and_spans_them():
+    taus = uci.tau_grid([0.1, 0.2], n_fine=5)
+    assert {0.1, 0.2} <= set(taus)
+    assert len(taus) == 7
+    np.testing.assert_allclose([min(taus), max(taus)], [0.05, 0.4])
+    assert uci.tau_grid([0.1, 0.2], n_fine=0) == [0.1, 0.2]
+
+
+@pytest.mark.parametrize("per_tau", [False, True])
+def test_command_line_writes_json(folder, tmp_path, capsys, per_tau):
     out = tmp_path / "out.json"
-    uci.main(
-        ["--data", str(folder), "--splits", "1", "--epochs", "2", "--passes", "20",
-         "--json", str(out)]
-    )  # fmt: skip
+    argv = ["--data", str(folder), "--splits", "1", "--epochs", "2", "--passes", "20",
+            "--fine-tau", "3", "--json", str(out)]  # fmt: skip
+    uci.main([*argv, "--per-tau-fits"] if per_tau else argv)
     summary = json.loads(out.read_text())
     assert summary["dataset"] == folder.name
     assert summary["n_splits"] == 1
-    assert summary["fits"] == 5
-    assert summary["epochs_run"] == 10
+    # one fit per dropout rate (per (rate, tau) pair with --per-tau-fits) + refit
+    assert summary["fits"] == (5 if per_tau else 3)
+    assert summary["epochs_run"] == 2 * summary["fits"]
     for key in ("rmse_mean", "rmse_se", "ll_mean", "ll_se", "wall_seconds"):
         assert np.isfinite(summary[key])
     split = summary["per_split"][0]
     assert split["dropout"] in (0.05, 0.1)
-    assert split["tau"] in (0.5, 1.0)
+    tau_choices = [0.5, 1.0] if per_tau else uci.tau_grid([0.5, 1.0], 3)
+    assert split["tau"] in tau_choices
     assert "split 1/1" in capsys.readouterr().err
