@@ -13,7 +13,8 @@ only when a plotting function is called.
 import numbers
 
 import numpy as np
-from scipy.stats import norm
+
+from .metrics import _observed_coverage
 
 __all__ = [
     "plot_1d_regression",
@@ -132,32 +133,6 @@ def _validate_confidences(confidences):
     if np.any((confidences <= 0) | (confidences >= 1)):
         raise ValueError("confidences must lie strictly between 0 and 1.")
     return confidences
-
-
-def _coverage_curve(y_true, y_mean, y_std, confidences):
-    """Observed coverage of central Gaussian intervals at each confidence level.
-
-    The interval for confidence ``c`` is ``y_mean ± z * y_std`` with
-    ``z = norm.ppf((1 + c) / 2)``; the observed coverage is the fraction of
-    ``y_true`` that lies inside it (bounds included).
-
-    Parameters
-    ----------
-    y_true, y_mean, y_std : ndarray of shape (n_samples,)
-        Validated targets, predictive means and predictive standard deviations.
-
-    confidences : ndarray of shape (n_levels,)
-        Confidence levels in (0, 1).
-
-    Returns
-    -------
-    coverage : ndarray of shape (n_levels,)
-        Observed coverage for each confidence level.
-    """
-    z = norm.ppf((1.0 + np.asarray(confidences, dtype=float)) / 2.0)
-    abs_err = np.abs(np.asarray(y_true) - np.asarray(y_mean))
-    inside = abs_err[None, :] <= z[:, None] * np.asarray(y_std)[None, :]
-    return inside.mean(axis=1)
 
 
 def plot_uncertainty_panels(
@@ -390,7 +365,7 @@ def plot_reliability_diagram(
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
 
-    coverage = _coverage_curve(y_true, y_mean, y_std, confidences)
+    coverage = _observed_coverage(y_true, y_mean, y_std, confidences)
 
     if not any(line.get_gid() == _PERFECT_CALIBRATION_GID for line in ax.lines):
         ax.plot(

@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 
 from sklearn_mcdropout import plotting  # noqa: E402
+from sklearn_mcdropout.metrics import _observed_coverage  # noqa: E402
 from sklearn_mcdropout.plotting import (  # noqa: E402
-    _coverage_curve,
     plot_1d_regression,
     plot_reliability_diagram,
     plot_uncertainty_panels,
@@ -218,7 +218,7 @@ def test_coverage_curve_by_hand():
     y_std = np.ones(4)
     # z(0.5) = 0.674 -> only |0| <= z; z(0.9) = 1.645 -> |0|, |1| inside;
     # z(0.99) = 2.576 -> |0|, |1|, |2| inside.
-    cov = _coverage_curve(y_true, y_mean, y_std, np.array([0.5, 0.9, 0.99]))
+    cov = _observed_coverage(y_true, y_mean, y_std, np.array([0.5, 0.9, 0.99]))
     np.testing.assert_allclose(cov, [0.25, 0.5, 0.75])
 
 
@@ -435,7 +435,7 @@ def test_module_imports_without_matplotlib(monkeypatch):
             monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     spec = importlib.util.spec_from_file_location(
-        "_plotting_without_mpl", Path(plotting.__file__)
+        "sklearn_mcdropout._plotting_without_mpl", Path(plotting.__file__)
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
