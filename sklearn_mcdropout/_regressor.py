@@ -49,8 +49,6 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
     gets the same mean and std whether it is predicted alone or in a batch,
     and ``return_cov=True`` gives the joint covariance across rows.
 
-    Read more in the :ref:`User Guide <user_guide>`.
-
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 128)
@@ -286,33 +284,34 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
                 "weight_decay='auto' derives the weight decay from the model "
                 "precision and needs a numeric tau, got tau='auto'."
             )
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=3)
         self._y_train_mean = float(np.mean(y))
         self._y_train_std = _scale(y)
         y_scaled = ((y - self._y_train_mean) / self._y_train_std).astype(np.float32)
-        y_scaled = y_scaled.reshape(-1, 1)
+        self._train(X, y_scaled.reshape(-1, 1), device)
+        self._warn_if_no_epistemic_part()
+        return self
 
+    def _train(self, X, y_scaled, device):
+        """Train on (X, y_scaled), holding rows out for tau_ if tau="auto"."""
+        rng = check_random_state(self.random_state)
+        mask_seed, torch_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=3)
         train, held_out = _split(X.shape[0], self.tau, self.validation_fraction, rng)
-        self._mask_seed = int(seeds[0])
+        self._mask_seed = int(mask_seed)
+        Xt = torch.as_tensor(X, device=device)
+        yt = torch.as_tensor(y_scaled, device=device)
         # Initialisation and training dropout draw from torch's global RNG;
         # fork_rng restores the caller's state when training ends.
         with torch.random.fork_rng(devices=_cuda_indices(device)):
-            torch.manual_seed(int(seeds[1]))
+            torch.manual_seed(int(torch_seed))
             module = self._build_module(X.shape[1], device)
-            self.weight_decay_ = self._resolve_weight_decay(module, len(train))
-            self.net_ = self._build_net(module, device, int(seeds[2]))
-            Xt = torch.as_tensor(X, device=device)
-            yt = torch.as_tensor(y_scaled, device=device)
+            self.weight_decay_ = self._resolve_weight_decay(module, len(yt[train]))
+            self.net_ = self._build_net(module, device, int(batch_seed))
             self.net_.fit(Xt[train], yt[train])
-
         if self.tau == "auto":
             tau_scaled = self._estimate_tau(Xt[held_out], y_scaled[held_out, 0])
             self.tau_ = tau_scaled / self._y_train_std**2
         else:
             self.tau_ = float(self.tau)
-        self._warn_if_no_epistemic_part()
-        return self
 
     def predict(self, X, return_std=False, return_cov=False):
         """Predict using the Monte Carlo dropout network.
@@ -584,9 +583,9 @@ def _scale(y):
 
 
 def _split(n_samples, tau, validation_fraction, rng):
-    """Training and held-out row indices; all rows train unless tau='auto'."""
+    """Training and held-out rows; all rows train unless tau='auto'."""
     if tau != "auto":
-        return np.arange(n_samples), np.arange(0)
+        return slice(None), None
     n_held_out = min(max(1, round(validation_fraction * n_samples)), n_samples - 1)
     perm = rng.permutation(n_samples)
     return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
