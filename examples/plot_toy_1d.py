@@ -1,7 +1,7 @@
 """
-==================================================
+===================================================
 Epistemic uncertainty in a gap and outside the data
-==================================================
+===================================================
 
 A 1-D regression with two clusters of training points. Inside each cluster
 the predictive std is close to the noise level; in the gap between them and

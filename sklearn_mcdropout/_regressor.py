@@ -123,7 +123,7 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         If positive, skorch prints the training loss after each epoch.
 
     module : torch.nn.Module instance or class, default=None
-        A custom network mapping (n, n_features_in_) float32 tensors to (n, 1)
+        A custom network mapping (n, ``n_features_in_``) float32 tensors to (n, 1)
         or (n,); it must contain at least one :class:`torch.nn.Dropout` layer.
         A class is instantiated without arguments. It is deep-copied at fit;
         the given object is never trained. If None, an MLP is built from
