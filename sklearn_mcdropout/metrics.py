@@ -721,38 +721,80 @@ def make_std_scorer(score_func, *, greater_is_better=True, **kwargs):
     return _StdScorer(score_func, -1 if not greater_is_better else 1, kwargs)
 
 
-neg_gaussian_nll_scorer = make_std_scorer(gaussian_nll, greater_is_better=False)
-neg_gaussian_nll_scorer.__doc__ = """Scorer returning ``-gaussian_nll``.
+_SCORER_EXAMPLE = """
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.linear_model import BayesianRidge
+>>> from sklearn.model_selection import cross_val_score
+>>> from sklearn_mcdropout.metrics import {name}
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(60, 2))
+>>> y = X @ [1.0, -2.0] + rng.normal(scale=0.5, size=60)
+>>> scores = cross_val_score(BayesianRidge(), X, y, cv=3, scoring={name})
+>>> scores.shape, bool(np.all(scores <= 0))
+((3,), True)
+"""
+
+
+def _scorer(score_func, doc, name, **kwargs):
+    scorer = make_std_scorer(score_func, greater_is_better=False, **kwargs)
+    scorer.__doc__ = doc + _SCORER_EXAMPLE.format(name=name)
+    return scorer
+
+
+neg_gaussian_nll_scorer = _scorer(
+    gaussian_nll,
+    """Scorer returning ``-gaussian_nll``.
 
 Use as ``GridSearchCV(pipe, grid, scoring=neg_gaussian_nll_scorer)``, or in a
 dict ``scoring={"nll": neg_gaussian_nll_scorer, ...}`` with ``refit="nll"``.
-"""
+""",
+    "neg_gaussian_nll_scorer",
+)
 
-neg_crps_scorer = make_std_scorer(crps_gaussian, greater_is_better=False)
-neg_crps_scorer.__doc__ = """Scorer returning ``-crps_gaussian``.
+neg_crps_scorer = _scorer(
+    crps_gaussian,
+    """Scorer returning ``-crps_gaussian``.
 
 Use as ``GridSearchCV(pipe, grid, scoring=neg_crps_scorer)``, or in a
 dict ``scoring={"crps": neg_crps_scorer, ...}`` with ``refit="crps"``.
-"""
-
-neg_calibration_error_scorer = make_std_scorer(
-    coverage_calibration_error, greater_is_better=False
+""",
+    "neg_crps_scorer",
 )
-neg_calibration_error_scorer.__doc__ = """Scorer returning minus the calibration error.
+
+neg_calibration_error_scorer = _scorer(
+    coverage_calibration_error,
+    """Scorer returning minus the calibration error.
 
 It returns ``-coverage_calibration_error(y_true, y_mean, y_std)``.
 
 Use as ``GridSearchCV(pipe, grid, scoring=neg_calibration_error_scorer)``, or
 in a ``scoring`` dict. Calibration alone ignores sharpness; prefer refitting on
 a proper score such as ``neg_gaussian_nll_scorer``.
-"""
-
-neg_coverage_error_scorer = make_std_scorer(
-    _abs_coverage_error, greater_is_better=False, confidence=0.95
+""",
+    "neg_calibration_error_scorer",
 )
-neg_coverage_error_scorer.__doc__ = """Scorer returning ``-|coverage - 0.95|``.
+
+neg_coverage_error_scorer = _scorer(
+    _abs_coverage_error,
+    """Scorer returning ``-|coverage - 0.95|``.
 
 ``coverage`` is ``interval_coverage(y_true, y_mean, y_std, confidence=0.95)``.
 Use as ``GridSearchCV(pipe, grid, scoring=neg_coverage_error_scorer)``, or in a
 ``scoring`` dict.
-"""
+""",
+    "neg_coverage_error_scorer",
+    confidence=0.95,
+)
+
+# Run the scorers' examples as doctests: they are instances, not functions.
+__test__ = {
+    name: globals()[name].__doc__
+    for name in (
+        "neg_gaussian_nll_scorer",
+        "neg_crps_scorer",
+        "neg_calibration_error_scorer",
+        "neg_coverage_error_scorer",
+    )
+}
