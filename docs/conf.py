@@ -34,15 +34,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 # sphinx-gallery needs a header file in the folder it reads; examples/ holds
 # only the scripts, so the gallery reads a copy of them with docs' header.
-_GALLERY_SRC = DOCS / "_gallery_src"
-shutil.rmtree(_GALLERY_SRC, ignore_errors=True)
-_GALLERY_SRC.mkdir()
-shutil.copy2(DOCS / "gallery_header.txt", _GALLERY_SRC / "GALLERY_HEADER.rst")
-for _script in sorted((ROOT / "examples").glob("plot_*.py")):
-    shutil.copy2(_script, _GALLERY_SRC / _script.name)
-
-# -- Project -------------------------------------------------------------------
-
 project = "sklearn-mcdropout"
 author = "sklearn-mcdropout developers"
 copyright = "sklearn-mcdropout developers"
@@ -62,7 +53,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_gallery_src", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 default_role = "literal"
 pygments_style = "sphinx"
 # myst parses the benchmark READMEs, written for GitHub: their headings may
@@ -87,7 +78,7 @@ numpydoc_class_members_toctree = False
 # -- sphinx-gallery -------------------------------------------------------------
 
 sphinx_gallery_conf = {
-    "examples_dirs": str(_GALLERY_SRC),
+    "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     "image_scrapers": ("matplotlib",),
