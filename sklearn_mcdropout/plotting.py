@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from .metrics import _observed_coverage
+from .metrics import _DEFAULT_CONFIDENCES, _observed_coverage
 
 __all__ = [
     "plot_1d_regression",
@@ -22,7 +22,6 @@ __all__ = [
     "plot_uncertainty_panels",
 ]
 
-_DEFAULT_CONFIDENCES = np.linspace(0.05, 0.95, 19)
 _PERFECT_CALIBRATION_GID = "perfect-calibration"
 
 
