@@ -141,8 +141,8 @@ class _ChainRunner:
         for seed in seeds:
             keep_in, keeps = self._draw(gen.manual_seed(seed), X.device)
             if cached:
-                h, start = self._from_cache(A0, P, keeps), 2
                 cols, col_scale = _select(keeps[1], self.blocks[1][2])
+                h, start = self._from_cache(A0, P, keeps[0], cols), 2
             else:
                 cols, col_scale = _select(keep_in, self.input_p)
                 h, start = (X if cols is None else X[:, cols]), 0
@@ -162,13 +162,13 @@ class _ChainRunner:
         A0 = _act(act0, F.linear(X, lin0.weight, lin0.bias))
         return A0, F.linear(A0, lin1.weight / (1 - p0), lin1.bias)
 
-    def _from_cache(self, A0, P, keeps):
-        (_, _, p0), (lin1, act1, p1) = self.blocks[:2]
-        rows, _ = _select(keeps[1], p1)
+    def _from_cache(self, A0, P, keep0, rows):
+        """Second hidden layer's units ``rows`` from the cache, given mask 0."""
+        (_, _, p0), (lin1, act1, _) = self.blocks[:2]
         Z = P if rows is None else P[:, rows]
-        if keeps[0] is not None:
+        if keep0 is not None:
             W1 = lin1.weight if rows is None else lin1.weight[rows]
-            dropped, is_dropped = _select(~keeps[0], 0.0)
+            dropped, is_dropped = _select(~keep0, 0.0)
             W_dropped = W1[:, dropped] * (is_dropped / (1 - p0))
             Z = torch.addmm(Z, A0[:, dropped], W_dropped.T, alpha=-1)
         elif rows is None:
