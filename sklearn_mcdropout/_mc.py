@@ -228,7 +228,8 @@ class _BatchedChainRunner(_ChainRunner):
     def _block(self, X, first, draws):
         n_passes = len(draws)
         if first is None:
-            h = X * _stacked([d[0] for d in draws], self.input_p, X)
+            h = X.expand(n_passes, *X.shape)
+            h = h * _stacked([d[0] for d in draws], self.input_p, X)
             blocks = enumerate(self.blocks)
         else:
             h = first.expand(n_passes, *first.shape)

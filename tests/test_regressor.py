@@ -140,6 +140,10 @@ def test_fast_path_matches_reference_implementation(batched_max_macs, monkeypatc
             nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.0),
             nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1),
         ),
+        "all rates zero": nn.Sequential(
+            nn.Dropout(0.0), nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.0),
+            nn.Linear(8, 1),
+        ),
         "no dropout after last hidden": nn.Sequential(
             nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.5),
             nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1),
