@@ -12,10 +12,12 @@ backward, step. Two cases:
 
 Both are timed alternately in one process, best of several epochs, and the
 ratio estimator / plain loop is printed (targets 1.05x and 1.20x), with the
-plain loop on torch's default (foreach) Adam for reference.
+plain loop on torch's default (foreach) Adam, and the plain loop with its
+forward pass under bfloat16 autocast, for reference.
 
-    python benchmarks/bench_fit.py            # full run, a few minutes
-    python benchmarks/bench_fit.py --quick    # smaller sizes, seconds
+    python benchmarks/bench_fit.py                  # full run, a few minutes
+    python benchmarks/bench_fit.py --quick          # smaller sizes, seconds
+    python benchmarks/bench_fit.py --device cuda    # on a GPU
 """
 
 import argparse
@@ -46,7 +48,9 @@ def uci_network():
     )
 
 
-def plain_epochs(module, X, y, batch_size, n_epochs, weight_decay, fused=True):
+def plain_epochs(
+    module, X, y, batch_size, n_epochs, weight_decay, fused=True, autocast=False
+):
     """Hand-written training loop; returns the best epoch time."""
     decay = [p for n, p in module.named_parameters() if not n.endswith("bias")]
     no_decay = [p for n, p in module.named_parameters() if n.endswith("bias")]
@@ -57,26 +61,36 @@ def plain_epochs(module, X, y, batch_size, n_epochs, weight_decay, fused=True):
         fused=fused,
     )
     loss_fn = nn.MSELoss()
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator(device=X.device).manual_seed(0)
     module.train()
     times = []
     for _ in range(n_epochs):
+        _sync(X.device)
         start = time.perf_counter()
-        perm = torch.randperm(len(X), generator=gen)
+        perm = torch.randperm(len(X), generator=gen, device=X.device)
         Xp, yp = X[perm], y[perm]
         for i in range(0, len(X), batch_size):
             opt.zero_grad()
-            loss = loss_fn(module(Xp[i : i + batch_size]), yp[i : i + batch_size])
+            with torch.autocast(X.device.type, torch.bfloat16, enabled=autocast):
+                out = module(Xp[i : i + batch_size])
+            loss = loss_fn(out.float(), yp[i : i + batch_size])
             loss.backward()
             opt.step()
+        _sync(X.device)
         times.append(time.perf_counter() - start)
     return min(times)
 
 
-def estimator_epochs(module, X, y, batch_size, n_epochs, weight_decay):
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def estimator_epochs(module, X, y, batch_size, n_epochs, weight_decay, device):
     """MCDropoutRegressor fit; best epoch time from skorch's history."""
     est = MCDropoutRegressor(
         module=module,
+        device=device,
         tau=1.0,
         weight_decay=weight_decay,
         batch_size=batch_size,
@@ -86,26 +100,35 @@ def estimator_epochs(module, X, y, batch_size, n_epochs, weight_decay):
     return min(est.net_.history[:, "dur"])
 
 
-def compare(name, make_module, X, y, batch_size, n_epochs, rounds):
-    Xt = torch.as_tensor(X, dtype=torch.float32)
-    yt = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
-    plain, unfused, ours = [], [], []
+def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
+    Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
+    yt = torch.as_tensor(y, dtype=torch.float32, device=device).reshape(-1, 1)
+    plain, unfused, bf16, ours = [], [], [], []
+
+    def module():
+        torch.manual_seed(0)
+        return make_module().to(device)
+
     for _ in range(rounds):
-        torch.manual_seed(0)
-        plain.append(plain_epochs(make_module(), Xt, yt, batch_size, n_epochs, 1e-4))
-        torch.manual_seed(0)
+        plain.append(plain_epochs(module(), Xt, yt, batch_size, n_epochs, 1e-4))
         unfused.append(
-            plain_epochs(make_module(), Xt, yt, batch_size, n_epochs, 1e-4, False)
+            plain_epochs(module(), Xt, yt, batch_size, n_epochs, 1e-4, fused=False)
         )
-        torch.manual_seed(0)
-        ours.append(estimator_epochs(make_module(), X, y, batch_size, n_epochs, 1e-4))
-    p, u, o = min(plain), min(unfused), min(ours)
+        bf16.append(
+            plain_epochs(module(), Xt, yt, batch_size, n_epochs, 1e-4, autocast=True)
+        )
+        ours.append(
+            estimator_epochs(module(), X, y, batch_size, n_epochs, 1e-4, device)
+        )
+    p, u, b, o = min(plain), min(unfused), min(bf16), min(ours)
     n_batches = -(-len(X) // batch_size)
     print(
         f"{name} ({n_batches} batches/epoch):\n"
         f"  plain loop, fused Adam (as the estimator) {p * 1e3:9.1f} ms/epoch  1.00x\n"
         f"  plain loop, torch's default Adam          {u * 1e3:9.1f} ms/epoch  "
         f"{u / p:.2f}x\n"
+        f"  plain loop, fused Adam, bfloat16 autocast {b * 1e3:9.1f} ms/epoch  "
+        f"{b / p:.2f}x\n"
         f"  MCDropoutRegressor.fit                    {o * 1e3:9.1f} ms/epoch  "
         f"{o / p:.2f}x"
     )
@@ -115,10 +138,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="e.g. cuda")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
     rng = np.random.default_rng(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}")
 
     n_rows, width = (2048, 256) if args.quick else (16512, 1024)
     X = rng.normal(size=(n_rows, 8))
@@ -126,7 +152,7 @@ def main():
     compare(
         f"report network 8 -> 4x{width}, batch 64",
         lambda: report_network(width),
-        X, y, 64, n_epochs=2 if args.quick else 3, rounds=2,
+        X, y, 64, n_epochs=2 if args.quick else 3, rounds=2, device=device,
     )  # fmt: skip
 
     X = rng.normal(size=(455, 13))
@@ -134,7 +160,7 @@ def main():
     compare(
         "UCI network 13 -> 50 -> 1, batch 32",
         uci_network,
-        X, y, 32, n_epochs=20 if args.quick else 100, rounds=3,
+        X, y, 32, n_epochs=20 if args.quick else 100, rounds=3, device=device,
     )  # fmt: skip
 
 

@@ -13,10 +13,13 @@ It prints the speedup (a)/(b), the dense-equivalent throughput of (b) as a
 fraction of (c), the largest difference of (b) to a plain reference
 implementation with the same masks, and the peak memory of
 ``predict(return_std=True)`` on 100,000 rows of a small network at T=10 and
-T=1000 (each in a fresh subprocess).
+T=1000 (each in a fresh subprocess). Where the device multiplies bfloat16
+natively, it also times ``pass_dtype="bfloat16"`` and its difference to
+float32.
 
-    python benchmarks/bench_predict.py            # full run, a few minutes
-    python benchmarks/bench_predict.py --quick    # smaller sizes, seconds
+    python benchmarks/bench_predict.py                  # full run, a few minutes
+    python benchmarks/bench_predict.py --quick          # smaller sizes, seconds
+    python benchmarks/bench_predict.py --device cuda    # on a GPU
 """
 
 import argparse
@@ -30,6 +33,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout._mc import _mc_moments
+from sklearn_mcdropout._regressor import _has_fast_bfloat16
 
 
 def report_predict_mc(model, data_loader, T=100):
@@ -44,22 +48,36 @@ def report_predict_mc(model, data_loader, T=100):
     return all_predictions.mean(dim=0), all_predictions.std(dim=0)
 
 
-def best_time(fn, repeats):
+def _sync(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def best_time(fn, repeats, device="cpu"):
     times = []
     for _ in range(repeats):
+        _sync(device)
         start = time.perf_counter()
         fn()
+        _sync(device)
         times.append(time.perf_counter() - start)
     return min(times)
 
 
-def gemm_gflops(repeats=5):
-    a, b = torch.randn(4096, 1024), torch.randn(1024, 1024)
-    seconds = best_time(lambda: a @ b, repeats)
+def gemm_gflops(device="cpu", dtype=torch.float32, repeats=5):
+    a = torch.randn(4096, 1024, device=device, dtype=dtype)
+    b = torch.randn(1024, 1024, device=device, dtype=dtype)
+    inner = 1 if torch.device(device).type == "cpu" else 50  # GPU: launch-bound
+
+    def products():
+        for _ in range(inner):
+            a @ b
+
+    seconds = best_time(products, repeats, device) / inner
     return 2 * 4096 * 1024 * 1024 / seconds / 1e9
 
 
-def fitted_report_network(n_rows, width, depth, seed=0):
+def fitted_report_network(n_rows, width, depth, seed=0, device="cpu"):
     """A one-epoch fit of the report's network on synthetic California-sized data."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_rows, 8))
@@ -70,6 +88,7 @@ def fitted_report_network(n_rows, width, depth, seed=0):
         tau=1.0,
         max_epochs=1,
         batch_size=64,
+        device=device,
         random_state=seed,
     )
     return est.fit(X, y)
@@ -91,18 +110,29 @@ def _status_mib(field):
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def peak_memory_child(n_passes, n_rows):
-    """Run in a subprocess: RSS before and peak RSS during predict (MiB).
+def peak_memory_child(n_passes, n_rows, device):
+    """Run in a subprocess: memory before and peak during predict (MiB).
 
-    Linux only: writing 5 to /proc/self/clear_refs resets the peak (VmHWM).
+    On the CPU the process RSS (Linux only: writing 5 to /proc/self/clear_refs
+    resets the peak, VmHWM); on a GPU the memory torch allocates there.
     """
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 8))
     y = X.sum(axis=1)
     est = MCDropoutRegressor(
-        hidden_layer_sizes=(64, 64), n_passes=n_passes, tau=1.0, max_epochs=1
+        hidden_layer_sizes=(64, 64),
+        n_passes=n_passes,
+        tau=1.0,
+        max_epochs=1,
+        device=device,
     ).fit(X, y)
     X_big = rng.normal(size=(n_rows, 8))
+    if torch.device(device).type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device) / 2**20
+        est.predict(X_big, return_std=True)
+        print(f"{before:.1f} {torch.cuda.max_memory_allocated(device) / 2**20:.1f}")
+        return
     with open("/proc/self/clear_refs", "w") as refs:
         refs.write("5")
     before = _status_mib("VmRSS")
@@ -110,13 +140,16 @@ def peak_memory_child(n_passes, n_rows):
     print(f"{before:.1f} {_status_mib('VmHWM'):.1f}")
 
 
-def peak_memory(n_passes, n_rows):
+def peak_memory(n_passes, n_rows, device):
     out = subprocess.run(
-        [sys.executable, __file__, "--memory-child", str(n_passes), str(n_rows)],
+        [
+            sys.executable, __file__, "--device", device,
+            "--memory-child", str(n_passes), str(n_rows),
+        ],
         capture_output=True,
         text=True,
         check=True,
-    )
+    )  # fmt: skip
     before, after = map(float, out.stdout.split())
     return before, after
 
@@ -126,45 +159,51 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--passes", type=int, default=100)
+    parser.add_argument("--device", default="cpu", help="e.g. cuda")
     parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = args.device
     if args.memory_child:
-        peak_memory_child(*args.memory_child)
+        peak_memory_child(*args.memory_child, device)
         return
 
     n_rows, width, T = (512, 256, 20) if args.quick else (4128, 1024, args.passes)
-    est = fitted_report_network(n_rows, width, depth=4)
+    est = fitted_report_network(n_rows, width, depth=4, device=device)
     module = est.net_.module_
     rng = np.random.default_rng(1)
     X = rng.normal(size=(n_rows, 8)).astype(np.float32)
-    Xt = torch.as_tensor(X)
+    Xt = torch.as_tensor(X, device=device)
     est.set_params(n_passes=T)
     print(f"network 8 -> 4x{width} ReLU, dropout 0.1 -> 1; {n_rows} rows; T={T}")
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
+    where = (
+        torch.cuda.get_device_name(device)
+        if torch.device(device).type == "cuda"
+        else f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
     )
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}")
 
-    peak = gemm_gflops()
+    peak = gemm_gflops(device)
     print(f"(c) float32 GEMM 4096x1024 @ 1024x1024: {peak:.1f} GFLOP/s")
 
     loader = DataLoader(TensorDataset(Xt, Xt[:, 0]), batch_size=64, shuffle=False)
     report_module = type(module)(*module)  # same layers and weights
-    t_report = best_time(lambda: report_predict_mc(report_module, loader, T), 1)
+    t_report = best_time(lambda: report_predict_mc(report_module, loader, T), 1, device)
     module.eval()
-    print(f"(a) report loop (batch 64, train mode):  {t_report:8.2f} s   1.00x")
+    print(f"(a) report loop (batch 64, train mode):  {t_report:8.3f} s   1.00x")
 
-    t_ours = best_time(lambda: est.predict(X, return_std=True), 2)
+    t_ours = best_time(lambda: est.predict(X, return_std=True), 2, device)
     flops = dense_flops(module, n_rows) * T
     print(
-        f"(b) predict(return_std=True), float32:   {t_ours:8.2f} s   "
+        f"(b) predict(return_std=True), float32:   {t_ours:8.3f} s   "
         f"{t_report / t_ours:.2f}x   dense-equivalent {flops / t_ours / 1e9:.1f} "
         f"GFLOP/s = {flops / t_ours / 1e9 / peak:.0%} of (c)"
     )
-    t_ref = best_time(lambda: _mc_moments(module, Xt, T, est._mask_seed, fast=False), 1)
+    t_ref = best_time(
+        lambda: _mc_moments(module, Xt, T, est._mask_seed, fast=False), 1, device
+    )
     print(
-        f"    plain reference, same masks:          {t_ref:8.2f} s   "
+        f"    plain reference, same masks:          {t_ref:8.3f} s   "
         f"{t_report / t_ref:.2f}x"
     )
 
@@ -179,16 +218,46 @@ def main():
         f"{np.max(np.abs(std - ref_std) / ref_std):.1e}"
     )
 
+    if _has_fast_bfloat16(torch.device(device)):
+        bfloat16(est, X, mean, std, t_report, flops, device)
+    else:
+        print("bfloat16: this device has no bfloat16 matrix units; not offered")
+
     mem_rows = 20_000 if args.quick else 100_000
     small, large = (10, 100) if args.quick else (10, 1000)
-    b_small, m_small = peak_memory(small, mem_rows)
-    b_large, m_large = peak_memory(large, mem_rows)
+    b_small, m_small = peak_memory(small, mem_rows, device)
+    b_large, m_large = peak_memory(large, mem_rows, device)
     grow_small, grow_large = m_small - b_small, m_large - b_large
+    kind = "GPU memory" if torch.device(device).type == "cuda" else "RSS"
     print(
-        f"peak RSS of predict(return_std=True), {mem_rows} rows, 8 -> 64 -> 64 -> 1: "
+        f"peak {kind} of predict(return_std=True), {mem_rows} rows, "
+        "8 -> 64 -> 64 -> 1: "
         f"T={small}: {m_small:.0f} MiB, T={large}: {m_large:.0f} MiB "
         f"(difference {abs(m_large - m_small) / m_small:.1%}); above the RSS "
         f"before predict: {grow_small:.0f} and {grow_large:.0f} MiB"
+    )
+
+
+def bfloat16(est, X, mean, std, t_report, flops, device):
+    """Time pass_dtype="bfloat16" and compare it with the float32 results."""
+    est.set_params(pass_dtype="bfloat16")
+    peak = gemm_gflops(device, torch.bfloat16)
+    print(f"(c') bfloat16 GEMM 4096x1024 @ 1024x1024: {peak:.1f} GFLOP/s")
+    t_bf16 = best_time(lambda: est.predict(X, return_std=True), 2, device)
+    print(
+        f"(b') predict(return_std=True), bfloat16: {t_bf16:8.3f} s   "
+        f"{t_report / t_bf16:.2f}x   dense-equivalent {flops / t_bf16 / 1e9:.1f} "
+        f"GFLOP/s = {flops / t_bf16 / 1e9 / peak:.0%} of (c')"
+    )
+    mean16, std16 = est.predict(X, return_std=True)
+    passes32 = est.set_params(pass_dtype="float32").predict_passes(X).std(axis=1)
+    passes16 = est.set_params(pass_dtype="bfloat16").predict_passes(X).std(axis=1)
+    est.set_params(pass_dtype="float32")
+    print(
+        f"    bfloat16 vs float32: max |mean diff| / max|mean| = "
+        f"{np.abs(mean16 - mean).max() / np.abs(mean).max():.1e}, max relative "
+        f"std diff = {np.max(np.abs(std16 - std) / std):.1e} (pass spread alone: "
+        f"{np.max(np.abs(passes16 - passes32) / passes32):.1e})"
     )
 
 

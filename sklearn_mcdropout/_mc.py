@@ -30,8 +30,10 @@ _ELEMENTWISE = (
     nn.Softplus,
 )
 
-# Rows per chunk times the widest layer: activations of a chunk stay near 32 MB.
+# Rows per chunk times the widest layer: activations of a chunk stay near 32 MB
+# on the CPU, 256 MB on a GPU (where bigger products keep the device busy).
 _CHUNK_ELEMENTS = 2**23
+_GPU_CHUNK_ELEMENTS = 2**26
 _ALIGN = 32
 # Chains whose pass costs fewer multiply-adds than this run many passes per
 # batched product: for small networks the per-pass overhead dominates.
@@ -86,9 +88,10 @@ class _ChainRunner:
     only subtracts the dropped units' share, (P - A_d W_d^T) / (1 - p).
     """
 
-    def __init__(self, blocks, input_p):
+    def __init__(self, blocks, input_p, cache=True):
         self.blocks = blocks
         self.input_p = input_p
+        self.cache = cache
 
     @classmethod
     def from_module(cls, module):
@@ -126,7 +129,8 @@ class _ChainRunner:
         # The cached product costs one full pass; it pays off over a few passes.
         p0 = self.blocks[0][2]
         return (
-            self.input_p is None
+            self.cache
+            and self.input_p is None
             and len(self.blocks) >= 2
             and p0 is not None
             and p0 < 0.5
@@ -187,13 +191,14 @@ def _select(keep, p):
         return None, None
     n_kept = int(keep.sum())
     size = min(keep.numel(), -(-n_kept // _ALIGN) * _ALIGN)
-    units = torch.argsort(~keep, stable=True)[:size].sort().values
+    dropped = (~keep).to(torch.uint8)  # sorting bool is not supported everywhere
+    units = torch.argsort(dropped, stable=True)[:size].sort().values
     return units, keep[units] / (1 - p)
 
 
 def _submatrix(weight, rows, cols, col_scale):
     W = weight if rows is None else weight[rows]
-    return W if cols is None else W[:, cols] * col_scale
+    return W if cols is None else W[:, cols] * col_scale.to(W.dtype)
 
 
 def _act(act, z):
@@ -216,7 +221,8 @@ class _BatchedChainRunner(_ChainRunner):
         if self.input_p is None:  # the first layer is the same in every pass
             lin, act, _ = self.blocks[0]
             first = _act(act, F.linear(X, lin.weight, lin.bias))
-        step = max(1, _CHUNK_ELEMENTS // (X.shape[0] * self._width()))
+        budget = _chunk_elements(X.device)
+        step = max(1, budget // (X.shape[0] * self._width()))
         for start in range(0, len(seeds), step):
             block = seeds[start : start + step]
             draws = [self._draw(gen.manual_seed(seed), X.device) for seed in block]
@@ -254,36 +260,53 @@ def _stacked(keeps, p, X):
     return (torch.stack(keeps) / (1 - p)).unsqueeze(1).to(X.dtype)
 
 
-def _make_runner(module, fast=True):
-    """The fastest exact runner for ``module``."""
+def _make_runner(module, fast=True, dtype=torch.float32, device=None):
+    """The fastest runner for ``module`` on ``device``, computing in ``dtype``.
+
+    In float32 it is exact. In a reduced precision the passes run on a copy of
+    the network in that dtype (products accumulate in float32 on hardware
+    with native bfloat16 units), without the first-layer cache, whose
+    subtraction of the dropped units' share would lose digits. On a GPU every
+    chain runs batched: selecting kept units costs host synchronisations that
+    outweigh the arithmetic they save there.
+    """
+    if dtype != torch.float32:
+        module = copy.deepcopy(module).to(dtype)
     runner = _ChainRunner.from_module(module) if fast else None
     if runner is None:
         return _ReferenceRunner(module)
     batched = _BatchedChainRunner(runner.blocks, runner.input_p)
-    return batched if batched._macs() <= _BATCHED_MAX_MACS else runner
+    on_gpu = device is not None and torch.device(device).type == "cuda"
+    if on_gpu or batched._macs() <= _BATCHED_MAX_MACS:
+        return batched
+    return _ChainRunner(runner.blocks, runner.input_p, cache=dtype == torch.float32)
+
+
+def _chunk_elements(device):
+    return _GPU_CHUNK_ELEMENTS if device.type == "cuda" else _CHUNK_ELEMENTS
 
 
 def _chunks(X, module):
     """Yield (rows, X_chunk) in chunks that keep activations bounded."""
     widths = [m.weight.shape[0] for m in module.modules() if isinstance(m, nn.Linear)]
-    step = max(64, _CHUNK_ELEMENTS // max(widths, default=1024))
+    step = max(64, _chunk_elements(X.device) // max(widths, default=1024))
     for start in range(0, X.shape[0], step):
         rows = slice(start, min(start + step, X.shape[0]))
         yield rows, X[rows]
 
 
 @torch.inference_mode()
-def _mc_moments(module, X, n_passes, seed, fast=True):
+def _mc_moments(module, X, n_passes, seed, fast=True, dtype=torch.float32):
     """Mean and variance (ddof=0) over ``n_passes`` shared-mask passes.
 
     Streams over passes (sums shifted by the first pass, in float64), so memory
     does not grow with ``n_passes``.
     """
-    runner = _make_runner(module, fast)
+    runner = _make_runner(module, fast, dtype, X.device)
     seeds = [_pass_seed(seed, t) for t in range(n_passes)]
     mean = np.empty(X.shape[0])
     var = np.empty(X.shape[0])
-    for rows, Xc in _chunks(X, module):
+    for rows, Xc in _chunks(X.to(dtype), module):
         shift = s1 = s2 = None
         for y in runner.passes(Xc, seeds):
             y = y.double()
@@ -300,12 +323,12 @@ def _mc_moments(module, X, n_passes, seed, fast=True):
 
 
 @torch.inference_mode()
-def _mc_samples(module, X, n_passes, seed, fast=True):
+def _mc_samples(module, X, n_passes, seed, fast=True, dtype=torch.float32):
     """The ``n_passes`` pass outputs, shape (n_samples, n_passes), float64."""
-    runner = _make_runner(module, fast)
+    runner = _make_runner(module, fast, dtype, X.device)
     seeds = [_pass_seed(seed, t) for t in range(n_passes)]
     out = np.empty((X.shape[0], n_passes))
-    for rows, Xc in _chunks(X, module):
+    for rows, Xc in _chunks(X.to(dtype), module):
         for t, y in enumerate(runner.passes(Xc, seeds)):
             out[rows, t] = y.double().cpu().numpy()
     return out

@@ -19,6 +19,8 @@ from torch import nn
 from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout._mc import _mc_moments, _mc_samples, _pass_seed
 
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
 
 def _data(n=120, noise=0.1, seed=0):
     rng = np.random.default_rng(seed)
@@ -122,8 +124,11 @@ def test_fit_leaves_global_torch_rng_and_is_reproducible():
     assert not np.allclose(a.predict(X), c.predict(X))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("batched_max_macs", [0, 2**40], ids=["chain", "batched"])
-def test_fast_path_matches_reference_implementation(batched_max_macs, monkeypatch):
+def test_fast_path_matches_reference_implementation(
+    device, batched_max_macs, monkeypatch
+):
     monkeypatch.setattr("sklearn_mcdropout._mc._BATCHED_MAX_MACS", batched_max_macs)
     torch.manual_seed(0)
     chains = {
@@ -149,8 +154,9 @@ def test_fast_path_matches_reference_implementation(batched_max_macs, monkeypatc
             nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 1),
         ),
     }  # fmt: skip
-    X = torch.randn(300, 4)
+    X = torch.randn(300, 4, device=device)
     for name, module in chains.items():
+        module.to(device)
         fast = _mc_moments(module, X, n_passes=25, seed=7)
         ref = _mc_moments(module, X, n_passes=25, seed=7, fast=False)
         np.testing.assert_allclose(fast[0], ref[0], rtol=1e-5, atol=1e-5, err_msg=name)
@@ -162,6 +168,60 @@ def test_fast_path_matches_reference_implementation(batched_max_macs, monkeypatc
             atol=1e-5,
             err_msg=name,
         )
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("batched_max_macs", [0, 2**40], ids=["chain", "batched"])
+def test_bfloat16_passes_within_documented_tolerance(
+    device, batched_max_macs, monkeypatch
+):
+    # The documented accuracy of pass_dtype="bfloat16", with the masks of
+    # float32: mean within 2% of the largest |mean|, predictive std within 2%
+    # per row, the spread of the passes alone within 5% per row.
+    monkeypatch.setattr("sklearn_mcdropout._mc._BATCHED_MAX_MACS", batched_max_macs)
+    monkeypatch.setattr(
+        "sklearn_mcdropout._regressor._has_fast_bfloat16", lambda device: True
+    )
+    X, y = _data(400)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(64, 64), max_epochs=30, n_passes=50, device=device,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    mean32, std32 = est.predict(X, return_std=True)
+    spread32 = est.predict_passes(X).std(axis=1)
+    est.set_params(pass_dtype="bfloat16")
+    mean16, std16 = est.predict(X, return_std=True)
+    spread16 = est.predict_passes(X).std(axis=1)
+    assert not np.array_equal(mean16, mean32)  # the passes did run in bfloat16
+    assert np.abs(mean16 - mean32).max() <= 0.02 * np.abs(mean32).max()
+    np.testing.assert_allclose(std16, std32, rtol=0.02)
+    np.testing.assert_allclose(spread16, spread32, rtol=0.05)
+
+
+def test_bfloat16_pass_dtype_falls_back_where_not_fast(fitted, monkeypatch):
+    est, X, _ = fitted
+    bf16 = copy.deepcopy(est).set_params(pass_dtype="bfloat16")
+    expected_mean, expected_std = est.predict(X, return_std=True)
+
+    monkeypatch.setattr(
+        "sklearn_mcdropout._regressor._has_fast_bfloat16", lambda device: False
+    )
+    with pytest.warns(UserWarning, match="pass_dtype='bfloat16' is not fast"):
+        mean, std = bf16.predict(X, return_std=True)
+    np.testing.assert_array_equal(mean, expected_mean)
+    np.testing.assert_array_equal(std, expected_std)
+
+    monkeypatch.setattr(
+        "sklearn_mcdropout._regressor._has_fast_bfloat16", lambda device: True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, std = bf16.predict(X, return_std=True)
+        passes = bf16.predict_passes(X)
+    assert not np.array_equal(mean, expected_mean)
+    assert np.abs(mean - expected_mean).max() <= 0.02 * np.abs(expected_mean).max()
+    np.testing.assert_allclose(std, expected_std, rtol=0.02)
+    np.testing.assert_allclose(passes.mean(axis=1), mean, rtol=1e-6, atol=1e-6)
 
 
 def test_reference_runner_matches_hand_computation():
@@ -179,6 +239,26 @@ def test_reference_runner_matches_hand_computation():
             keep = torch.rand(8, generator=gen) >= 0.25
             expected = module[3](hidden * keep / 0.75).reshape(-1)
             np.testing.assert_allclose(samples[:, t], expected.numpy(), rtol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fit_and_predict_run_on_the_device():
+    X, y = _data()
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(32, 32), max_epochs=60, n_passes=30, device="cuda",
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert all(p.is_cuda for p in est.net_.module_.parameters())
+    mean, std = est.predict(X, return_std=True)
+    np.testing.assert_array_equal(mean, est.predict(X))
+    assert np.all(np.isfinite(mean))
+    assert np.all(std > 0)
+    assert est.score(X, y) > 0.7
+    np.testing.assert_allclose(
+        est.predict_passes(X).std(axis=1) ** 2 + 1 / est.tau_, std**2, rtol=1e-5
+    )
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict(X), mean)
 
 
 class _BatchNormNet(nn.Module):
