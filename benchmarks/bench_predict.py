@@ -32,8 +32,8 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout._base import _has_fast_bfloat16
 from sklearn_mcdropout._mc import _mc_moments
-from sklearn_mcdropout._regressor import _has_fast_bfloat16
 
 
 def report_predict_mc(model, data_loader, T=100):

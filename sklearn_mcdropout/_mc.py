@@ -74,7 +74,7 @@ class _ReferenceRunner:
         self._gen = torch.Generator(device=X.device)
         for seed in seeds:
             self._gen.manual_seed(seed)
-            yield self.module(X).reshape(-1)
+            yield self.module(X).reshape(X.shape[0], -1)
 
 
 class _ChainRunner:
@@ -110,7 +110,7 @@ class _ChainRunner:
             act = layers.pop(0) if layers and type(layers[0]) in _ELEMENTWISE else None
             p = layers.pop(0).p if layers and type(layers[0]) is nn.Dropout else None
             blocks.append((linear, act, p))
-        if not blocks or blocks[-1][2] is not None or blocks[-1][0].out_features != 1:
+        if not blocks or blocks[-1][2] is not None:
             return None
         return cls(blocks, input_p)
 
@@ -158,7 +158,7 @@ class _ChainRunner:
                 b = lin.bias if rows is None or lin.bias is None else lin.bias[rows]
                 h = _act(act, F.linear(h, W, b))
                 cols, col_scale = rows, row_scale
-            yield h.reshape(-1)
+            yield h
 
     def _cache(self, X):
         """First hidden layer A0 and P = (A0 W1^T) / (1 - p0) + b1, all units."""
@@ -247,7 +247,7 @@ class _BatchedChainRunner(_ChainRunner):
             h = _act(act, F.linear(h, lin.weight, lin.bias))
             if p is not None:
                 h = h * _stacked([d[1][i] for d in draws], p, X)
-        return h.reshape(n_passes, -1)
+        return h
 
     def _macs(self):
         return sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
@@ -295,21 +295,31 @@ def _chunks(X, module):
         yield rows, X[rows]
 
 
+def _mc_chunks(module, X, n_passes, seed, fast=True, dtype=torch.float32):
+    """Yield (rows, passes) per chunk of rows of ``X``.
+
+    ``passes`` iterates over the ``n_passes`` outputs for the chunk, each of
+    shape (n_chunk, n_outputs), the masks of pass t shared by every chunk.
+    """
+    runner = _make_runner(module, fast, dtype, X.device)
+    seeds = [_pass_seed(seed, t) for t in range(n_passes)]
+    for rows, Xc in _chunks(X.to(dtype), module):
+        yield rows, runner.passes(Xc, seeds)
+
+
 @torch.inference_mode()
 def _mc_moments(module, X, n_passes, seed, fast=True, dtype=torch.float32):
-    """Mean and variance (ddof=0) over ``n_passes`` shared-mask passes.
+    """Mean and variance (ddof=0) over ``n_passes`` passes of a 1-output network.
 
     Streams over passes (sums shifted by the first pass, in float64), so memory
     does not grow with ``n_passes``.
     """
-    runner = _make_runner(module, fast, dtype, X.device)
-    seeds = [_pass_seed(seed, t) for t in range(n_passes)]
     mean = np.empty(X.shape[0])
     var = np.empty(X.shape[0])
-    for rows, Xc in _chunks(X.to(dtype), module):
+    for rows, passes in _mc_chunks(module, X, n_passes, seed, fast, dtype):
         shift = s1 = s2 = None
-        for y in runner.passes(Xc, seeds):
-            y = y.double()
+        for y in passes:
+            y = y.reshape(-1).double()
             if shift is None:
                 shift, s1, s2 = y, torch.zeros_like(y), torch.zeros_like(y)
                 continue
@@ -324,11 +334,11 @@ def _mc_moments(module, X, n_passes, seed, fast=True, dtype=torch.float32):
 
 @torch.inference_mode()
 def _mc_samples(module, X, n_passes, seed, fast=True, dtype=torch.float32):
-    """The ``n_passes`` pass outputs, shape (n_samples, n_passes), float64."""
-    runner = _make_runner(module, fast, dtype, X.device)
-    seeds = [_pass_seed(seed, t) for t in range(n_passes)]
-    out = np.empty((X.shape[0], n_passes))
-    for rows, Xc in _chunks(X.to(dtype), module):
-        for t, y in enumerate(runner.passes(Xc, seeds)):
+    """The ``n_passes`` outputs, shape (n_samples, n_passes, n_outputs), float64."""
+    out = None
+    for rows, passes in _mc_chunks(module, X, n_passes, seed, fast, dtype):
+        for t, y in enumerate(passes):
+            if out is None:
+                out = np.empty((X.shape[0], n_passes, y.shape[1]))
             out[rows, t] = y.double().cpu().numpy()
     return out

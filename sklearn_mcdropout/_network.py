@@ -20,8 +20,8 @@ _OTHER_DROPOUTS = (
 )
 
 
-def _build_mlp(n_features, hidden_layer_sizes, activation, dropout):
-    """Linear -> activation -> Dropout for every hidden layer, then Linear -> 1."""
+def _build_mlp(n_features, hidden_layer_sizes, activation, dropout, n_outputs=1):
+    """Linear -> activation -> Dropout per hidden layer, then Linear -> n_outputs."""
     layers = []
     n_in = n_features
     for width in hidden_layer_sizes:
@@ -31,7 +31,7 @@ def _build_mlp(n_features, hidden_layer_sizes, activation, dropout):
             nn.Dropout(dropout),
         ]
         n_in = width
-    layers.append(nn.Linear(n_in, 1))
+    layers.append(nn.Linear(n_in, n_outputs))
     return nn.Sequential(*layers)
 
 

@@ -1,41 +1,36 @@
 """MCDropoutRegressor: Monte Carlo dropout regression with predictive uncertainty."""
 
-import copy
-import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 import torch
 from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
 from torch import nn
 
-from ._batches import _TensorBatches
-from ._mc import _mc_moments, _mc_samples
-from ._network import (
-    _ACTIVATIONS,
-    _AsColumn,
-    _build_mlp,
-    _check_dropout_layers,
-    _dropout_layers,
+from ._base import (
+    MAX_ABS_INPUT,
+    _as_float32,
+    _check_columns,
+    _check_device,
+    _MCDropoutBase,
 )
-from ._version import __version__
+from ._mc import _mc_moments, _mc_samples
+from ._network import _AsColumn, _dropout_layers
 
 # return_cov and sample_y hold every pass (n_samples x n_passes floats) and
 # return_cov an (n_samples x n_samples) matrix; above these sizes they refuse.
 MAX_COV_SAMPLES = 10_000
 MAX_STORED_PASS_VALUES = 2**27
-# Inputs above sqrt(float32 max) overflow the network's squares and products.
-MAX_ABS_INPUT = float(np.sqrt(np.finfo(np.float32).max))
+__all__ = ["MAX_ABS_INPUT", "MAX_COV_SAMPLES", "MAX_STORED_PASS_VALUES"]
 
 
-class MCDropoutRegressor(RegressorMixin, BaseEstimator):
+class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     """Neural network regressor with Monte Carlo dropout uncertainty.
 
     A multilayer perceptron (or any torch network with dropout layers) is
@@ -208,26 +203,14 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
-        "n_passes": [Interval(Integral, 1, None, closed="left")],
+        **_MCDropoutBase._parameter_constraints,
         "tau": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "length_scale": [Interval(Real, 0, None, closed="neither")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "device": [str, torch.device],
-        "pass_dtype": [StrOptions({"float32", "bfloat16"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "module": [None, nn.Module, type],
     }
+    _net_class = NeuralNetRegressor
+    _criterion = nn.MSELoss
 
     def __init__(
         self,
@@ -303,25 +286,19 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         self._y_train_std = _scale(y)
         y_scaled = ((y - self._y_train_mean) / self._y_train_std).astype(np.float32)
         self._train(X, y_scaled.reshape(-1, 1), device)
-        self._warn_if_no_epistemic_part()
+        self._warn_if_no_epistemic_part(
+            "the epistemic part of the predictive std is zero and y_std is "
+            "sqrt(1 / tau_)."
+        )
         return self
 
     def _train(self, X, y_scaled, device):
         """Train on (X, y_scaled), holding rows out for tau_ if tau="auto"."""
-        rng = check_random_state(self.random_state)
-        mask_seed, torch_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=3)
+        self._mask_seed, torch_seed, batch_seed, rng = self._seeds()
         train, held_out = _split(X.shape[0], self.tau, self.validation_fraction, rng)
-        self._mask_seed = int(mask_seed)
         Xt = torch.as_tensor(X, device=device)
         yt = torch.as_tensor(y_scaled, device=device)
-        # Initialisation and training dropout draw from torch's global RNG;
-        # fork_rng restores the caller's state when training ends.
-        with torch.random.fork_rng(devices=_cuda_indices(device)):
-            torch.manual_seed(int(torch_seed))
-            module = self._build_module(X.shape[1], device)
-            self.weight_decay_ = self._resolve_weight_decay(module, len(yt[train]))
-            self.net_ = self._build_net(module, device, int(batch_seed))
-            self.net_.fit(Xt[train], yt[train])
+        self._fit_network(Xt[train], yt[train], 1, device, torch_seed, batch_seed)
         if self.tau == "auto":
             tau_scaled = self._estimate_tau(Xt[held_out], y_scaled[held_out, 0])
             self.tau_ = tau_scaled / self._y_train_std**2
@@ -442,75 +419,21 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
             scale=np.sqrt(1 / self.tau_), size=functions.shape
         )
 
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["_sklearn_mcdropout_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        version = state.pop("_sklearn_mcdropout_version", None)
-        if version is not None and version != __version__:
-            warnings.warn(
-                f"Trying to unpickle MCDropoutRegressor from sklearn-mcdropout "
-                f"{version} when using version {__version__}. This might lead "
-                "to breaking code or invalid results. Use at your own risk.",
-                UserWarning,
-                stacklevel=2,
-            )
-        super().__setstate__(state)
-
-    def _validate_X_predict(self, X):
-        check_is_fitted(self)
-        _check_columns(X)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        device = next(self.net_.module_.parameters()).device
-        return torch.as_tensor(_as_float32(X, "X"), device=device)
-
     def _passes(self, Xt, n_passes, seed):
-        return _mc_samples(self.net_.module_, Xt, n_passes, seed, dtype=self._dtype())
-
-    def _dtype(self):
-        """The torch dtype of the prediction passes on the fitted device."""
-        if self.pass_dtype == "float32":
-            return torch.float32
-        device = next(self.net_.module_.parameters()).device
-        if _has_fast_bfloat16(device):
-            return torch.bfloat16
-        warnings.warn(
-            f"pass_dtype='bfloat16' is not fast on device {str(device)!r} (no "
-            "bfloat16 matrix units); predicting in float32.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return torch.float32
+        module, dtype = self.net_.module_, self._dtype()
+        return _mc_samples(module, Xt, n_passes, seed, dtype=dtype)[:, :, 0]
 
     def _unscale(self, y_scaled):
         return y_scaled * self._y_train_std + self._y_train_mean
 
-    def _build_module(self, n_features, device):
-        if self.module is None:
-            sizes = np.atleast_1d(self.hidden_layer_sizes)
-            if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
-                raise ValueError(
-                    "hidden_layer_sizes must be a non-empty sequence of positive "
-                    f"integers, got {self.hidden_layer_sizes!r}."
-                )
-            sizes = [int(s) for s in sizes]
-            module = _build_mlp(n_features, sizes, self.activation, self.dropout)
-        elif isinstance(self.module, nn.Module):
-            module = copy.deepcopy(self.module)
-        else:
-            module = self.module()
-        _check_dropout_layers(module)
-        module = module.to(device)
-        with torch.no_grad():
-            out = module.eval()(torch.zeros(2, n_features, device=device))
-        if out.shape not in ((2, 1), (2,)):
+    @staticmethod
+    def _check_output(module, shape, n_outputs):
+        if shape not in ((2, 1), (2,)):
             raise ValueError(
                 "module must map (n, n_features) to an output of shape (n, 1) or "
-                f"(n,), got {tuple(out.shape)} for n=2."
+                f"(n,), got {shape} for n=2."
             )
-        return module if out.ndim == 2 else _AsColumn(module)
+        return module if len(shape) == 2 else _AsColumn(module)
 
     def _resolve_weight_decay(self, module, n_train):
         if self.weight_decay != "auto":
@@ -520,32 +443,6 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         dropout = np.mean([layer.p for layer in _dropout_layers(module)])
         tau_scaled = self.tau * self._y_train_std**2
         return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
-
-    def _build_net(self, module, device, seed):
-        # PrintLog tabulates every epoch even when silent; valid_loss has no
-        # validation data here. Both cost more than a small network's epoch.
-        quiet = {"callbacks__valid_loss": None}
-        if not self.verbose:
-            quiet["callbacks__print_log"] = None
-        return NeuralNetRegressor(
-            module,
-            criterion=nn.MSELoss,
-            optimizer=torch.optim.Adam,
-            optimizer__weight_decay=self.weight_decay_,
-            optimizer__fused=device.type in ("cpu", "cuda"),
-            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=_TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
-            iterator_valid=_TensorBatches,
-            train_split=None,
-            device=device,
-            verbose=self.verbose,
-            **quiet,
-        )
 
     def _estimate_tau(self, X_held_out, y_held_out):
         """Precision maximising the held-out Gaussian likelihood (scaled y)."""
@@ -564,50 +461,6 @@ class MCDropoutRegressor(RegressorMixin, BaseEstimator):
         )
         return float(np.exp(-best.x))
 
-    def _warn_if_no_epistemic_part(self):
-        rates = [layer.p for layer in _dropout_layers(self.net_.module_)]
-        if self.n_passes == 1 or all(p == 0 for p in rates):
-            warnings.warn(
-                "With n_passes=1 or all dropout rates 0 the passes do not vary: "
-                "the epistemic part of the predictive std is zero and y_std is "
-                "sqrt(1 / tau_).",
-                UserWarning,
-                stacklevel=3,
-            )
-
-
-def _as_float32(X, name):
-    """Float32 copy of ``X`` (never a view: the caller's array stays untouched).
-
-    Refuses values whose square overflows float32, the network's precision.
-    """
-    X32 = np.array(X, dtype=np.float32, order="C", copy=True)
-    largest = float(np.max(np.abs(X), initial=0.0))
-    if not np.isfinite(X32).all() or largest > MAX_ABS_INPUT:
-        raise ValueError(
-            f"{name} has values up to {largest:.3g}; the network computes in "
-            f"float32, where values above {MAX_ABS_INPUT:.3g} overflow. Scale "
-            "the features first, e.g. with StandardScaler in a Pipeline."
-        )
-    return X32
-
-
-def _check_columns(X):
-    """Refuse DataFrame columns holding categories or strings, by name."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(dtypes, "items"):
-        return
-    bad = [
-        f"{name!r} ({dtype})"
-        for name, dtype in dtypes.items()
-        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
-    ]
-    if bad:
-        raise ValueError(
-            f"X has non-numeric columns {', '.join(bad)}; encode them first, "
-            "e.g. with OneHotEncoder in a ColumnTransformer."
-        )
-
 
 def _scale(y):
     std = float(np.std(y))
@@ -621,39 +474,6 @@ def _split(n_samples, tau, validation_fraction, rng):
     n_held_out = min(max(1, round(validation_fraction * n_samples)), n_samples - 1)
     perm = rng.permutation(n_samples)
     return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
-
-
-def _check_device(device):
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={str(device)!r} but CUDA is not available on this machine; "
-            "use device='cpu'."
-        )
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(
-            f"device={str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'."
-        )
-    return device
-
-
-def _has_fast_bfloat16(device):
-    """Whether ``device`` multiplies bfloat16 matrices natively."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_capability(device)[0] >= 8
-    if device.type == "cpu":
-        capabilities = getattr(torch.cpu, "get_capabilities", dict)()
-        return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
-    return False
-
-
-def _cuda_indices(device):
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
 
 
 def _check_stored_size(n_rows, n_columns, cov=False):

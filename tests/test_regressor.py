@@ -180,7 +180,7 @@ def test_bfloat16_passes_within_documented_tolerance(
     # per row, the spread of the passes alone within 5% per row.
     monkeypatch.setattr("sklearn_mcdropout._mc._BATCHED_MAX_MACS", batched_max_macs)
     monkeypatch.setattr(
-        "sklearn_mcdropout._regressor._has_fast_bfloat16", lambda device: True
+        "sklearn_mcdropout._base._has_fast_bfloat16", lambda device: True
     )
     X, y = _data(400)
     est = MCDropoutRegressor(
@@ -204,7 +204,7 @@ def test_bfloat16_pass_dtype_falls_back_where_not_fast(fitted, monkeypatch):
     expected_mean, expected_std = est.predict(X, return_std=True)
 
     monkeypatch.setattr(
-        "sklearn_mcdropout._regressor._has_fast_bfloat16", lambda device: False
+        "sklearn_mcdropout._base._has_fast_bfloat16", lambda device: False
     )
     with pytest.warns(UserWarning, match="pass_dtype='bfloat16' is not fast"):
         mean, std = bf16.predict(X, return_std=True)
@@ -212,7 +212,7 @@ def test_bfloat16_pass_dtype_falls_back_where_not_fast(fitted, monkeypatch):
     np.testing.assert_array_equal(std, expected_std)
 
     monkeypatch.setattr(
-        "sklearn_mcdropout._regressor._has_fast_bfloat16", lambda device: True
+        "sklearn_mcdropout._base._has_fast_bfloat16", lambda device: True
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -231,7 +231,7 @@ def test_reference_runner_matches_hand_computation():
         nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 1)
     )
     X = torch.randn(5, 2)
-    samples = _mc_samples(module, X, 4, seed=11, fast=False)
+    samples = _mc_samples(module, X, 4, seed=11, fast=False)[:, :, 0]
     with torch.no_grad():
         hidden = torch.relu(module[0](X))
         for t in range(4):

@@ -1,0 +1,227 @@
+"""What MCDropoutRegressor and MCDropoutClassifier share: training and inputs."""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+
+from ._batches import _TensorBatches
+from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers, _dropout_layers
+from ._version import __version__
+
+# Inputs above sqrt(float32 max) overflow the network's squares and products.
+MAX_ABS_INPUT = float(np.sqrt(np.finfo(np.float32).max))
+
+
+class _MCDropoutBase(BaseEstimator):
+    """Training by skorch, input validation and the MC passes' precision.
+
+    Subclasses set ``_net_class`` (a skorch net), ``_criterion`` and
+    ``_output_shape(n_outputs)``, and define ``_resolve_weight_decay``.
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012 (extended by subclasses)
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "pass_dtype": [StrOptions({"float32", "bfloat16"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "module": [None, nn.Module, type],
+    }
+
+    def _seeds(self):
+        """Seeds of the prediction masks, training and batch order, and the rng."""
+        rng = check_random_state(self.random_state)
+        mask_seed, torch_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=3)
+        return int(mask_seed), int(torch_seed), int(batch_seed), rng
+
+    def _fit_network(self, Xt, yt, n_outputs, device, torch_seed, batch_seed):
+        """Build the network and train it on (Xt, yt) with skorch."""
+        # Initialisation and training dropout draw from torch's global RNG;
+        # fork_rng restores the caller's state when training ends.
+        with torch.random.fork_rng(devices=_cuda_indices(device)):
+            torch.manual_seed(torch_seed)
+            module = self._build_module(Xt.shape[1], n_outputs, device)
+            self.weight_decay_ = self._resolve_weight_decay(module, len(yt))
+            self.net_ = self._build_net(module, device, batch_seed)
+            self.net_.fit(Xt, yt)
+
+    def _build_module(self, n_features, n_outputs, device):
+        if self.module is None:
+            sizes = np.atleast_1d(self.hidden_layer_sizes)
+            if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
+                raise ValueError(
+                    "hidden_layer_sizes must be a non-empty sequence of positive "
+                    f"integers, got {self.hidden_layer_sizes!r}."
+                )
+            sizes = [int(s) for s in sizes]
+            module = _build_mlp(
+                n_features, sizes, self.activation, self.dropout, n_outputs
+            )
+        elif isinstance(self.module, nn.Module):
+            module = copy.deepcopy(self.module)
+        else:
+            module = self.module()
+        _check_dropout_layers(module)
+        module = module.to(device)
+        with torch.no_grad():
+            out = module.eval()(torch.zeros(2, n_features, device=device))
+        return self._check_output(module, tuple(out.shape), n_outputs)
+
+    def _build_net(self, module, device, seed):
+        # PrintLog tabulates every epoch even when silent; valid_loss has no
+        # validation data here. Both cost more than a small network's epoch.
+        quiet = {"callbacks__valid_loss": None}
+        if not self.verbose:
+            quiet["callbacks__print_log"] = None
+        return self._net_class(
+            module,
+            criterion=self._criterion,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay_,
+            optimizer__fused=device.type in ("cpu", "cuda"),
+            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=_TensorBatches,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            iterator_valid=_TensorBatches,
+            train_split=None,
+            device=device,
+            verbose=self.verbose,
+            **quiet,
+        )
+
+    def _validate_X_predict(self, X):
+        check_is_fitted(self)
+        _check_columns(X)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        device = next(self.net_.module_.parameters()).device
+        return torch.as_tensor(_as_float32(X, "X"), device=device)
+
+    def _dtype(self):
+        """The torch dtype of the prediction passes on the fitted device."""
+        if self.pass_dtype == "float32":
+            return torch.float32
+        device = next(self.net_.module_.parameters()).device
+        if _has_fast_bfloat16(device):
+            return torch.bfloat16
+        warnings.warn(
+            f"pass_dtype='bfloat16' is not fast on device {str(device)!r} (no "
+            "bfloat16 matrix units); predicting in float32.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return torch.float32
+
+    def _warn_if_no_epistemic_part(self, consequence):
+        rates = [layer.p for layer in _dropout_layers(self.net_.module_)]
+        if self.n_passes == 1 or all(p == 0 for p in rates):
+            warnings.warn(
+                "With n_passes=1 or all dropout rates 0 the passes do not vary: "
+                f"{consequence}",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sklearn_mcdropout_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_sklearn_mcdropout_version", None)
+        if version is not None and version != __version__:
+            warnings.warn(
+                f"Trying to unpickle {type(self).__name__} from sklearn-mcdropout "
+                f"{version} when using version {__version__}. This might lead "
+                "to breaking code or invalid results. Use at your own risk.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+
+def _as_float32(X, name):
+    """Float32 copy of ``X`` (never a view: the caller's array stays untouched).
+
+    Refuses values whose square overflows float32, the network's precision.
+    """
+    X32 = np.array(X, dtype=np.float32, order="C", copy=True)
+    largest = float(np.max(np.abs(X), initial=0.0))
+    if not np.isfinite(X32).all() or largest > MAX_ABS_INPUT:
+        raise ValueError(
+            f"{name} has values up to {largest:.3g}; the network computes in "
+            f"float32, where values above {MAX_ABS_INPUT:.3g} overflow. Scale "
+            "the features first, e.g. with StandardScaler in a Pipeline."
+        )
+    return X32
+
+
+def _check_columns(X):
+    """Refuse DataFrame columns holding categories or strings, by name."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    bad = [
+        f"{name!r} ({dtype})"
+        for name, dtype in dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
+    ]
+    if bad:
+        raise ValueError(
+            f"X has non-numeric columns {', '.join(bad)}; encode them first, "
+            "e.g. with OneHotEncoder in a ColumnTransformer."
+        )
+
+
+def _check_device(device):
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={str(device)!r} but CUDA is not available on this machine; "
+            "use device='cpu'."
+        )
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device={str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'."
+        )
+    return device
+
+
+def _has_fast_bfloat16(device):
+    """Whether ``device`` multiplies bfloat16 matrices natively."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device)[0] >= 8
+    if device.type == "cpu":
+        capabilities = getattr(torch.cpu, "get_capabilities", dict)()
+        return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
+    return False
+
+
+def _cuda_indices(device):
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
