@@ -1,7 +1,13 @@
-"""Monte Carlo dropout regression with predictive uncertainty for scikit-learn."""
+"""Monte Carlo dropout networks with predictive uncertainty for scikit-learn."""
 
+from ._classifier import MCDropoutClassifier
 from ._datasets import load_california_housing
 from ._regressor import MCDropoutRegressor
 from ._version import __version__
 
-__all__ = ["MCDropoutRegressor", "__version__", "load_california_housing"]
+__all__ = [
+    "MCDropoutClassifier",
+    "MCDropoutRegressor",
+    "__version__",
+    "load_california_housing",
+]

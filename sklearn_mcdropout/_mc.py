@@ -342,3 +342,36 @@ def _mc_samples(module, X, n_passes, seed, fast=True, dtype=torch.float32):
                 out = np.empty((X.shape[0], n_passes, y.shape[1]))
             out[rows, t] = y.double().cpu().numpy()
     return out
+
+
+@torch.inference_mode()
+def _mc_class_stats(module, X, n_passes, seed, fast=True, dtype=torch.float32):
+    """Streamed class statistics over ``n_passes`` passes of a logit network.
+
+    Returns the mean over the passes of the softmax probabilities, shape
+    (n_samples, n_classes), the mean over the passes of their entropy (nats),
+    shape (n_samples,), and how often each class is a pass's argmax, shape
+    (n_samples, n_classes). Memory does not grow with ``n_passes``.
+    """
+    proba = entropy = votes = None
+    for rows, passes in _mc_chunks(module, X, n_passes, seed, fast, dtype):
+        s_proba = s_entropy = s_votes = None
+        for logits in passes:
+            p = torch.softmax(logits.double(), dim=1)
+            h = -torch.special.xlogy(p, p).sum(dim=1)
+            vote = F.one_hot(p.argmax(dim=1), p.shape[1])
+            if s_proba is None:
+                s_proba, s_entropy, s_votes = p, h, vote
+                continue
+            s_proba += p
+            s_entropy += h
+            s_votes += vote
+        if proba is None:
+            n_classes = s_proba.shape[1]
+            proba = np.empty((X.shape[0], n_classes))
+            entropy = np.empty(X.shape[0])
+            votes = np.empty((X.shape[0], n_classes), dtype=np.int64)
+        proba[rows] = (s_proba / n_passes).cpu().numpy()
+        entropy[rows] = (s_entropy / n_passes).cpu().numpy()
+        votes[rows] = s_votes.cpu().numpy()
+    return proba, entropy, votes

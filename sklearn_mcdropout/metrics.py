@@ -1,4 +1,4 @@
-"""Metrics and scorers for probabilistic regression.
+"""Metrics and scorers for probabilistic regression and classification.
 
 The functions in this module score a Gaussian predictive distribution
 ``N(y_mean, y_std**2)`` per sample, as returned by
@@ -14,6 +14,16 @@ The functions in this module score a Gaussian predictive distribution
 - calibration diagnostics: :func:`coverage_curve`,
   :func:`coverage_calibration_error`.
 
+For classification, as returned by ``MCDropoutClassifier.predict_proba`` and
+``predict_proba_passes``:
+
+- uncertainty of a prediction from its passes: :func:`predictive_entropy`,
+  :func:`expected_entropy` (aleatoric), :func:`mutual_information`
+  (epistemic, BALD) and :func:`variation_ratio`;
+- scores of class probabilities: :func:`brier_score` and
+  :func:`expected_calibration_error`; the negative log-likelihood is
+  scikit-learn's :func:`~sklearn.metrics.log_loss` (scorer ``"neg_log_loss"``).
+
 Scorers
 -------
 Scikit-learn's own scorers call ``predict(X)`` and so never see the predictive
@@ -26,7 +36,9 @@ greater is better, so losses are negated:
 - ``neg_gaussian_nll_scorer``: ``-gaussian_nll``;
 - ``neg_crps_scorer``: ``-crps_gaussian``;
 - ``neg_calibration_error_scorer``: ``-coverage_calibration_error``;
-- ``neg_coverage_error_scorer``: ``-|interval_coverage(confidence=0.95) - 0.95|``.
+- ``neg_coverage_error_scorer``: ``-|interval_coverage(confidence=0.95) - 0.95|``;
+- for classifiers, ``neg_brier_score_scorer`` and
+  ``neg_expected_calibration_error_scorer`` call ``predict_proba``.
 
 Pass one as ``scoring`` to :class:`~sklearn.model_selection.GridSearchCV`,
 :func:`~sklearn.model_selection.cross_val_score` or
@@ -63,24 +75,32 @@ import numbers
 import warnings
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import entr, logsumexp
 from scipy.stats import norm
 from sklearn.utils import check_consistent_length
 from sklearn.utils.validation import check_array, column_or_1d
 
 __all__ = [
+    "brier_score",
     "coverage_calibration_error",
     "coverage_curve",
     "crps_gaussian",
+    "expected_calibration_error",
+    "expected_entropy",
     "gaussian_nll",
     "interval_coverage",
     "make_std_scorer",
     "mc_log_likelihood",
     "mean_interval_width",
+    "mutual_information",
+    "neg_brier_score_scorer",
     "neg_calibration_error_scorer",
     "neg_coverage_error_scorer",
     "neg_crps_scorer",
+    "neg_expected_calibration_error_scorer",
     "neg_gaussian_nll_scorer",
+    "predictive_entropy",
+    "variation_ratio",
 ]
 
 _DEFAULT_CONFIDENCES = np.linspace(0.05, 0.95, 19)
@@ -788,6 +808,391 @@ Use as ``GridSearchCV(pipe, grid, scoring=neg_coverage_error_scorer)``, or in a
     confidence=0.95,
 )
 
+# Classification: uncertainty from the passes, scores of class probabilities.
+
+
+def _check_proba(proba, name, ndims):
+    """Float64 probabilities of one of the ``ndims``; rows must sum to 1."""
+    proba = check_array(
+        proba, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name=name
+    )
+    if proba.ndim not in ndims:
+        shapes = " or ".join(
+            {2: "(n_samples, n_classes)", 3: "(n_samples, n_passes, n_classes)"}[d]
+            for d in ndims
+        )
+        raise ValueError(f"{name} must have shape {shapes}, got shape {proba.shape}")
+    if np.any(proba < 0) or np.any(proba > 1):
+        raise ValueError(f"{name} must hold probabilities in [0, 1]")
+    if not np.allclose(proba.sum(axis=-1), 1, rtol=0, atol=1e-6):
+        raise ValueError(f"the probabilities of {name} must sum to 1 over classes")
+    return proba
+
+
+def _entropy(proba):
+    """Entropy in nats over the last axis, 0 log 0 = 0."""
+    return entr(proba).sum(axis=-1)
+
+
+def predictive_entropy(y_proba):
+    """Entropy of the predictive class distribution: the total uncertainty.
+
+    ``H[p] = -sum_c p_c log p_c`` (nats) of the predictive distribution; given
+    the passes, of their mean. 0 for a certain prediction, ``log(n_classes)``
+    for a uniform one.
+
+    Parameters
+    ----------
+    y_proba : array-like of shape (n_samples, n_classes) or \
+            (n_samples, n_passes, n_classes)
+        Predictive class probabilities, or the probabilities of each pass
+        (``MCDropoutClassifier.predict_proba_passes``), averaged first.
+
+    Returns
+    -------
+    entropy : ndarray of shape (n_samples,)
+        Predictive entropy of each sample, in nats.
+
+    See Also
+    --------
+    expected_entropy : Its aleatoric part.
+    mutual_information : Its epistemic part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mcdropout.metrics import predictive_entropy
+    >>> predictive_entropy([[1.0, 0.0], [0.5, 0.5]]).round(4)
+    array([0.    , 0.6931])
+    """
+    y_proba = _check_proba(y_proba, "y_proba", (2, 3))
+    if y_proba.ndim == 3:
+        y_proba = y_proba.mean(axis=1)
+    return _entropy(y_proba)
+
+
+def expected_entropy(proba_passes):
+    """Mean entropy of the passes: the aleatoric part of the uncertainty.
+
+    ``(1/T) sum_t H[p_t]``: high where every pass is unsure (overlapping
+    classes), whatever their agreement.
+
+    Parameters
+    ----------
+    proba_passes : array-like of shape (n_samples, n_passes, n_classes)
+        Class probabilities of each pass.
+
+    Returns
+    -------
+    entropy : ndarray of shape (n_samples,)
+        Expected entropy of each sample, in nats.
+
+    See Also
+    --------
+    predictive_entropy : The total uncertainty.
+    mutual_information : The epistemic part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mcdropout.metrics import expected_entropy
+    >>> passes = [[[1.0, 0.0], [0.0, 1.0]]]  # two confident passes, disagreeing
+    >>> expected_entropy(passes)
+    array([0.])
+    """
+    proba_passes = _check_proba(proba_passes, "proba_passes", (3,))
+    return _entropy(proba_passes).mean(axis=1)
+
+
+def mutual_information(proba_passes):
+    """Mutual information of prediction and weights: the epistemic part.
+
+    ``predictive_entropy - expected_entropy`` (nats), the BALD acquisition
+    score of Houlsby et al. (2011) as used with MC dropout by Gal et al.
+    (2017): large where the passes are each confident but disagree, 0 where
+    they all agree.
+
+    Parameters
+    ----------
+    proba_passes : array-like of shape (n_samples, n_passes, n_classes)
+        Class probabilities of each pass.
+
+    Returns
+    -------
+    information : ndarray of shape (n_samples,)
+        Mutual information of each sample, in nats, non-negative.
+
+    See Also
+    --------
+    predictive_entropy : The total uncertainty.
+    expected_entropy : The aleatoric part.
+
+    References
+    ----------
+    .. [1] N. Houlsby, F. Huszár, Z. Ghahramani and M. Lengyel, "Bayesian
+       Active Learning for Classification and Preference Learning", 2011.
+    .. [2] Y. Gal, R. Islam and Z. Ghahramani, "Deep Bayesian Active
+       Learning with Image Data", ICML 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mcdropout.metrics import mutual_information
+    >>> passes = [[[1.0, 0.0], [0.0, 1.0]]]  # two confident passes, disagreeing
+    >>> mutual_information(passes).round(4)
+    array([0.6931])
+    """
+    proba_passes = _check_proba(proba_passes, "proba_passes", (3,))
+    total = _entropy(proba_passes.mean(axis=1))
+    return np.maximum(total - _entropy(proba_passes).mean(axis=1), 0)
+
+
+def variation_ratio(proba_passes):
+    """Fraction of passes that do not vote for the most voted class.
+
+    Each pass votes for its most probable class; the variation ratio is
+    ``1 - (votes of the modal class) / n_passes`` (Freeman 1965; Gal 2016,
+    Section 3.3.1): 0 when all passes agree.
+
+    Parameters
+    ----------
+    proba_passes : array-like of shape (n_samples, n_passes, n_classes)
+        Class probabilities of each pass.
+
+    Returns
+    -------
+    ratio : ndarray of shape (n_samples,)
+        Variation ratio of each sample, in [0, 1 - 1 / n_classes].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mcdropout.metrics import variation_ratio
+    >>> passes = [[[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.7, 0.3]]]
+    >>> variation_ratio(passes)
+    array([0.25])
+    """
+    proba_passes = _check_proba(proba_passes, "proba_passes", (3,))
+    n_classes = proba_passes.shape[2]
+    votes = np.eye(n_classes)[proba_passes.argmax(axis=2)].sum(axis=1)
+    return 1 - votes.max(axis=1) / proba_passes.shape[1]
+
+
+def _check_labelled_proba(y_true, y_proba, labels):
+    """Column index of each y_true in y_proba, and y_proba as float64."""
+    y_proba = _check_proba(y_proba, "y_proba", (2,))
+    y_true = column_or_1d(np.asarray(y_true), warn=False)
+    check_consistent_length(y_true, y_proba)
+    labels = np.unique(y_true) if labels is None else np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != y_proba.shape[1]:
+        raise ValueError(
+            f"y_proba has {y_proba.shape[1]} columns but there are "
+            f"{len(labels)} labels {labels.tolist()!r}; pass labels= in the "
+            "order of the columns (e.g. estimator.classes_)."
+        )
+    if np.any(labels[1:] <= labels[:-1]):
+        raise ValueError("labels must be sorted and unique, as classes_ is")
+    index = np.searchsorted(labels, y_true).clip(max=len(labels) - 1)
+    unknown = labels[index] != y_true
+    if np.any(unknown):
+        raise ValueError(
+            f"y_true has labels not in labels: {np.unique(y_true[unknown]).tolist()}"
+        )
+    return index, y_proba
+
+
+def brier_score(y_true, y_proba, *, labels=None):
+    """Multi-class Brier score: mean squared error of the class probabilities.
+
+    ``(1/n) sum_i sum_c (p_ic - 1[y_i = c])**2`` (Brier 1950), a proper
+    scoring rule between 0 (certain and right) and 2 (certain and wrong). For
+    two classes it is twice scikit-learn's
+    :func:`~sklearn.metrics.brier_score_loss`, which scores the positive
+    class only.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+
+    y_proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities, one column per label of ``labels``.
+
+    labels : array-like of shape (n_classes,), default=None
+        The sorted labels of the columns (``estimator.classes_``). If None,
+        the labels in ``y_true``, which must then all occur.
+
+    Returns
+    -------
+    score : float
+        The Brier score; lower is better.
+
+    See Also
+    --------
+    sklearn.metrics.log_loss : The negative log-likelihood, another proper
+        scoring rule.
+
+    Examples
+    --------
+    >>> from sklearn_mcdropout.metrics import brier_score
+    >>> round(brier_score(["a", "b"], [[0.8, 0.2], [0.5, 0.5]]), 3)
+    0.29
+    """
+    index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
+    one_hot = np.eye(y_proba.shape[1])[index]
+    return float(np.mean(np.sum((y_proba - one_hot) ** 2, axis=1)))
+
+
+def expected_calibration_error(y_true, y_proba, *, n_bins=15, labels=None):
+    """Expected calibration error of the most probable class.
+
+    Predictions are binned by their confidence (the largest probability)
+    into ``n_bins`` equal-width bins of [0, 1]; the error is the mean, over
+    bins weighted by their share of samples, of ``|accuracy - mean
+    confidence|`` (Naeini et al. 2015; Guo et al. 2017). 0 for a
+    calibrated classifier. It is not a proper score: refit searches on
+    :func:`~sklearn.metrics.log_loss` or :func:`brier_score`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+
+    y_proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities, one column per label of ``labels``.
+
+    n_bins : int, default=15
+        Number of confidence bins.
+
+    labels : array-like of shape (n_classes,), default=None
+        The sorted labels of the columns (``estimator.classes_``). If None,
+        the labels in ``y_true``, which must then all occur.
+
+    Returns
+    -------
+    error : float
+        Expected calibration error, in [0, 1].
+
+    References
+    ----------
+    .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
+       Modern Neural Networks", ICML 2017.
+
+    Examples
+    --------
+    >>> from sklearn_mcdropout.metrics import expected_calibration_error
+    >>> y_proba = [[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]]
+    >>> round(expected_calibration_error([0, 1, 1, 1], y_proba, n_bins=5), 3)
+    0.35
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral):
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
+    accuracy, confidence, counts = _confidence_bins(index, y_proba, n_bins)
+    weights = counts / counts.sum()
+    gaps = np.abs(np.nan_to_num(accuracy) - np.nan_to_num(confidence))
+    return float(np.sum(weights * gaps))
+
+
+def _confidence_bins(index, y_proba, n_bins):
+    """Per confidence bin: accuracy, mean confidence (NaN if empty), count."""
+    confidence = y_proba.max(axis=1)
+    correct = y_proba.argmax(axis=1) == index
+    # Bin b holds confidences in (edge_b, edge_b+1]; 0 joins bin 0.
+    edges = np.linspace(0, 1, n_bins + 1)
+    bins = np.searchsorted(edges[1:-1], confidence, side="left")
+    counts = np.bincount(bins, minlength=n_bins).astype(float)
+    with np.errstate(invalid="ignore"):
+        accuracy = np.bincount(bins, weights=correct, minlength=n_bins) / counts
+        mean_conf = np.bincount(bins, weights=confidence, minlength=n_bins) / counts
+    return accuracy, mean_conf, counts
+
+
+class _ProbaScorer:
+    """Scorer evaluating ``score_func(y, predict_proba(X), labels=classes_)``."""
+
+    def __init__(self, score_func, name):
+        self._score_func = score_func
+        self._name = name
+
+    def __call__(self, estimator, X, y_true, sample_weight=None):
+        """Minus ``score_func`` of ``estimator.predict_proba(X)``.
+
+        Parameters
+        ----------
+        estimator : object
+            Fitted classifier (or pipeline) with ``predict_proba`` and
+            ``classes_``.
+
+        X : array-like of shape (n_samples, n_features)
+            Test input samples.
+
+        y_true : array-like of shape (n_samples,)
+            True labels.
+
+        sample_weight : None
+            Not supported; a value other than None raises.
+
+        Returns
+        -------
+        score : float
+            ``-score_func(y_true, y_proba, labels=estimator.classes_)``.
+        """
+        if sample_weight is not None:
+            raise ValueError(f"{self._name} does not support sample_weight")
+        y_proba = estimator.predict_proba(X)
+        return -self._score_func(y_true, y_proba, labels=estimator.classes_)
+
+    def __repr__(self):
+        return self._name
+
+
+_PROBA_SCORER_EXAMPLE = """
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.datasets import load_iris
+>>> from sklearn.linear_model import LogisticRegression
+>>> from sklearn.model_selection import cross_val_score
+>>> from sklearn_mcdropout.metrics import {name}
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = LogisticRegression(max_iter=1000)
+>>> scores = cross_val_score(clf, X, y, cv=3, scoring={name})
+>>> scores.shape, bool(np.all(scores <= 0))
+((3,), True)
+"""
+
+
+def _proba_scorer(score_func, doc, name):
+    scorer = _ProbaScorer(score_func, name)
+    scorer.__doc__ = doc + _PROBA_SCORER_EXAMPLE.format(name=name)
+    return scorer
+
+
+neg_brier_score_scorer = _proba_scorer(
+    brier_score,
+    """Scorer returning ``-brier_score`` of ``predict_proba``, for classifiers.
+
+The columns are labelled with the estimator's ``classes_``, so a test fold
+may lack some classes. Use as ``GridSearchCV(clf, grid,
+scoring=neg_brier_score_scorer)``, or in a ``scoring`` dict.
+""",
+    "neg_brier_score_scorer",
+)
+
+neg_expected_calibration_error_scorer = _proba_scorer(
+    expected_calibration_error,
+    """Scorer returning ``-expected_calibration_error`` of ``predict_proba``.
+
+For classifiers; 15 confidence bins. Calibration alone ignores accuracy:
+report it beside ``"neg_log_loss"`` or ``neg_brier_score_scorer`` and refit on
+one of those.
+""",
+    "neg_expected_calibration_error_scorer",
+)
+
 # Run the scorers' examples as doctests: they are instances, not functions.
 __test__ = {
     name: globals()[name].__doc__
@@ -796,5 +1201,7 @@ __test__ = {
         "neg_crps_scorer",
         "neg_calibration_error_scorer",
         "neg_coverage_error_scorer",
+        "neg_brier_score_scorer",
+        "neg_expected_calibration_error_scorer",
     )
 }

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 
 
 def _small_regressor():
@@ -11,6 +11,15 @@ def _small_regressor():
     )
 
 
-@parametrize_with_checks([_small_regressor()], expected_failed_checks=lambda est: {})
+def _small_classifier():
+    return MCDropoutClassifier(
+        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0
+    )
+
+
+@parametrize_with_checks(
+    [_small_regressor(), _small_classifier()],
+    expected_failed_checks=lambda est: {},
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -1,0 +1,371 @@
+"""MCDropoutClassifier: Monte Carlo dropout class probabilities and uncertainty."""
+
+from numbers import Real
+from typing import ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+from skorch import NeuralNetClassifier
+from torch import nn
+
+from ._base import _as_float32, _check_columns, _check_device, _MCDropoutBase
+from ._mc import _mc_class_stats, _mc_samples
+from ._regressor import _check_stored_size
+from .metrics import _entropy
+
+
+class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
+    """Neural network classifier with Monte Carlo dropout probabilities.
+
+    A multilayer perceptron (or any torch network with dropout layers that
+    returns one logit per class) is trained with dropout and cross-entropy by
+    skorch; at prediction time dropout stays on and the class probabilities
+    are the mean over ``n_passes`` stochastic passes of the softmax of each
+    pass, the Monte Carlo estimate of the predictive distribution of Gal &
+    Ghahramani (2016). Where the passes disagree, the predictive distribution
+    spreads out, and :meth:`predict_uncertainty` splits its entropy into the
+    part the passes share (aleatoric) and their disagreement (epistemic,
+    the mutual information).
+
+    Every pass uses one dropout mask per layer shared by all rows, the same
+    engine as :class:`MCDropoutRegressor`: predictions are a deterministic
+    function of ``X``, the same for a row alone or in a batch.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 128)
+        Width of each hidden layer of the default network, each followed by
+        ``activation`` and a dropout layer. Ignored if ``module`` is given.
+
+    dropout : float, default=0.1
+        Dropout probability p of every dropout layer of the default network,
+        in [0, 1). With ``dropout=0`` the passes are identical and the
+        epistemic part of the uncertainty is zero. Ignored if ``module`` is
+        given.
+
+    activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu"}, \
+            default="relu"
+        Activation of the hidden layers of the default network.
+
+    n_passes : int, default=100
+        Number T of stochastic forward passes in :meth:`predict_proba`.
+
+    weight_decay : float, default=1e-4
+        L2 penalty on the weights (not the biases), as the ``weight_decay`` of
+        :class:`torch.optim.Adam`.
+
+    lr : float, default=1e-3
+        Learning rate of the Adam optimiser.
+
+    max_epochs : int, default=100
+        Number of passes over the training data.
+
+    batch_size : int, default=64
+        Mini-batch size.
+
+    device : str or torch.device, default="cpu"
+        Device of training and prediction, e.g. "cpu" or "cuda".
+
+    pass_dtype : {"float32", "bfloat16"}, default="float32"
+        Precision of the prediction passes; see :class:`MCDropoutRegressor`.
+        The softmax and the averages are always computed in float64.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, training dropout, batch order and the
+        prediction masks. The global torch and NumPy random states are left
+        as they were. Pass an int for reproducible fits.
+
+    verbose : int, default=0
+        If positive, skorch prints the training loss after each epoch.
+
+    module : torch.nn.Module instance or class, default=None
+        A custom network mapping (n, ``n_features_in_``) float32 tensors to
+        logits of shape (n, n_classes), classes in the order of ``classes_``;
+        it must contain at least one :class:`torch.nn.Dropout` layer. A class
+        is instantiated without arguments. It is deep-copied at fit. If None,
+        an MLP is built from ``hidden_layer_sizes``, ``activation`` and
+        ``dropout``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+
+    net_ : skorch.NeuralNetClassifier
+        The fitted skorch net; its ``module_`` is the trained network and its
+        ``history`` the training history.
+
+    weight_decay_ : float
+        The weight decay used in training.
+
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :meth:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    MCDropoutRegressor : The regressor on the same Monte Carlo engine.
+    sklearn.neural_network.MLPClassifier : A deterministic network, whose
+        softmax probabilities carry no model uncertainty.
+    sklearn_mcdropout.metrics.mutual_information : The epistemic part of the
+        predictive entropy, from stored passes.
+
+    Notes
+    -----
+    With :math:`p_t(x)` the softmax of pass t, the predictive distribution is
+    :math:`\\bar p(x) = \\frac{1}{T} \\sum_t p_t(x)` (Gal & Ghahramani 2016,
+    Section 5.2), and its entropy splits into
+
+    .. math::
+
+        \\underbrace{H[\\bar p]}_{\\text{predictive}} =
+        \\underbrace{\\tfrac{1}{T} \\textstyle\\sum_t H[p_t]}_{\\text{expected
+        (aleatoric)}} + \\underbrace{I}_{\\text{mutual information
+        (epistemic)}},
+
+    the mutual information between the prediction and the weights that BALD
+    (Houlsby et al. 2011) uses for active learning.
+
+    References
+    ----------
+    .. [1] Y. Gal and Z. Ghahramani, "Dropout as a Bayesian Approximation:
+       Representing Model Uncertainty in Deep Learning", ICML 2016.
+    .. [2] N. Houlsby, F. Huszár, Z. Ghahramani and M. Lengyel, "Bayesian
+       Active Learning for Classification and Preference Learning", 2011.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_mcdropout import MCDropoutClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     MCDropoutClassifier(hidden_layer_sizes=(32,), max_epochs=200,
+    ...                         random_state=0),
+    ... ).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_MCDropoutBase._parameter_constraints,
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+    }
+    _net_class = NeuralNetClassifier
+    _criterion = nn.CrossEntropyLoss
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(128, 128),
+        *,
+        dropout=0.1,
+        activation="relu",
+        n_passes=100,
+        weight_decay=1e-4,
+        lr=1e-3,
+        max_epochs=100,
+        batch_size=64,
+        device="cpu",
+        pass_dtype="float32",
+        random_state=None,
+        verbose=0,
+        module=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.activation = activation
+        self.n_passes = n_passes
+        self.weight_decay = weight_decay
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.device = device
+        self.pass_dtype = pass_dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.module = module
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network with dropout and cross-entropy.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,)
+            Class labels: integers, strings or any sortable labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        _check_columns(X)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        X = _as_float32(X, "X")
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "MCDropoutClassifier needs samples of at least 2 classes to fit; "
+                f"the data contain only one class: {self.classes_[0]!r}."
+            )
+        device = _check_device(self.device)
+        self._mask_seed, torch_seed, batch_seed, _ = self._seeds()
+        Xt = torch.as_tensor(X, device=device)
+        yt = torch.as_tensor(y_encoded.astype(np.int64), device=device)
+        n_classes = len(self.classes_)
+        self._fit_network(Xt, yt, n_classes, device, torch_seed, batch_seed)
+        self._warn_if_no_epistemic_part(
+            "the mutual information and the variation ratio are zero."
+        )
+        return self
+
+    def predict_proba(self, X):
+        """Monte Carlo predictive class probabilities.
+
+        The mean over ``n_passes`` stochastic passes of the softmax of each
+        pass, each pass with one dropout mask per layer shared by all rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns in the order of ``classes_``;
+            rows sum to 1.
+        """
+        return self._class_stats(X)[0]
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, columns in the order of
+            ``classes_``; ``-inf`` where a probability underflows to 0.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class under the Monte Carlo predictive distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The class of ``classes_`` with the largest :meth:`predict_proba`.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_uncertainty(self, X):
+        """Uncertainty of each prediction, from the same passes as predict_proba.
+
+        Streams over the passes, so memory does not grow with ``n_passes``.
+        Entropies are in nats. The functions of the same names in
+        :mod:`sklearn_mcdropout.metrics` compute the same values from
+        :meth:`predict_proba_passes`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+
+        Returns
+        -------
+        uncertainty : :class:`~sklearn.utils.Bunch`
+            With arrays of shape (n_samples,):
+
+            - ``predictive_entropy``: entropy of :meth:`predict_proba`, the
+              total uncertainty;
+            - ``expected_entropy``: mean over the passes of each pass's
+              entropy, the aleatoric part;
+            - ``mutual_information``: their difference (BALD), the epistemic
+              part: large where the passes disagree;
+            - ``variation_ratio``: one minus the fraction of passes whose
+              most probable class is the most frequent one.
+        """
+        proba, expected_entropy, votes = self._class_stats(X)
+        predictive_entropy = _entropy(proba)
+        return Bunch(
+            predictive_entropy=predictive_entropy,
+            expected_entropy=expected_entropy,
+            mutual_information=np.maximum(predictive_entropy - expected_entropy, 0),
+            variation_ratio=1 - votes.max(axis=1) / self.n_passes,
+        )
+
+    def predict_proba_passes(self, X):
+        """Softmax probabilities of each of the ``n_passes`` passes.
+
+        Their mean over the passes is :meth:`predict_proba`. Needs
+        ``n_samples * n_passes * n_classes`` values in memory and refuses more
+        than ``MAX_STORED_PASS_VALUES``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+
+        Returns
+        -------
+        proba_passes : ndarray of shape (n_samples, n_passes, n_classes)
+            Class probabilities of each pass.
+        """
+        Xt = self._validate_X_predict(X)
+        _check_stored_size(Xt.shape[0], self.n_passes * len(self.classes_))
+        logits = _mc_samples(
+            self.net_.module_, Xt, self.n_passes, self._mask_seed, dtype=self._dtype()
+        )
+        return _softmax(logits)
+
+    def _class_stats(self, X):
+        Xt = self._validate_X_predict(X)
+        return _mc_class_stats(
+            self.net_.module_, Xt, self.n_passes, self._mask_seed, dtype=self._dtype()
+        )
+
+    def _check_output(self, module, shape, n_outputs):
+        if shape != (2, n_outputs):
+            raise ValueError(
+                f"module must map (n, n_features) to logits of shape (n, "
+                f"n_classes) = (n, {n_outputs}), got {shape} for n=2."
+            )
+        return module
+
+    def _resolve_weight_decay(self, module, n_train):
+        return float(self.weight_decay)
+
+
+def _softmax(logits):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
