@@ -1,8 +1,10 @@
-"""Plots of predictive uncertainty for Monte Carlo dropout regressors.
+"""Plots of predictive uncertainty for Monte Carlo dropout models.
 
-Every function accepts either precomputed arrays (``y_mean`` and ``y_std``)
-or a fitted estimator together with ``X``, in which case the predictions are
-computed as ``estimator.predict(X, return_std=True)``. The functions return
+Every function accepts either precomputed arrays (``y_mean`` and ``y_std``,
+or ``y_proba`` for :func:`plot_confidence_diagram`) or a fitted estimator
+together with ``X``, in which case the predictions are computed as
+``estimator.predict(X, return_std=True)`` (or ``estimator.predict_proba(X)``
+for classifiers). The functions return
 the matplotlib :class:`~matplotlib.figure.Figure` they drew on and never call
 ``plt.show()``.
 
@@ -14,10 +16,17 @@ import numbers
 
 import numpy as np
 
-from .metrics import _DEFAULT_CONFIDENCES, _observed_coverage
+from .metrics import (
+    _DEFAULT_CONFIDENCES,
+    _check_labelled_proba,
+    _confidence_bins,
+    _observed_coverage,
+    expected_calibration_error,
+)
 
 __all__ = [
     "plot_1d_regression",
+    "plot_confidence_diagram",
     "plot_reliability_diagram",
     "plot_uncertainty_panels",
 ]
@@ -389,6 +398,136 @@ def plot_reliability_diagram(
     ax.set_xlabel("expected confidence level")
     ax.set_ylabel("observed coverage")
     ax.set_title("Reliability diagram")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left")
+    return ax.figure
+
+
+def plot_confidence_diagram(
+    y_true,
+    y_proba=None,
+    *,
+    estimator=None,
+    X=None,
+    labels=None,
+    n_bins=10,
+    ax=None,
+    label=None,
+):
+    """Plot a classifier's accuracy against its confidence, per confidence bin.
+
+    The reliability diagram of classification (Guo et al. 2017): predictions
+    are binned by their confidence (the largest class probability) into
+    ``n_bins`` equal-width bins; each bin's accuracy is plotted at its mean
+    confidence, with the share of samples as marker area. A calibrated
+    classifier lies on the diagonal; points below it are over-confident. The
+    legend gives the expected calibration error.
+
+    Call it several times with the same `ax` and different `label` values to
+    compare classifiers; the diagonal is drawn only once.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+
+    y_proba : array-like of shape (n_samples, n_classes), default=None
+        Predicted class probabilities, one column per label of `labels`.
+        Required unless `estimator` is given.
+
+    estimator : estimator instance, default=None
+        Fitted classifier with ``predict_proba`` and ``classes_``. Mutually
+        exclusive with `y_proba`.
+
+    X : array-like of shape (n_samples, n_features), default=None
+        Input samples passed to `estimator`. Required when `estimator` is
+        given.
+
+    labels : array-like of shape (n_classes,), default=None
+        The sorted labels of the columns of `y_proba`; the estimator's
+        ``classes_`` when `estimator` is given, else the labels of `y_true`.
+
+    n_bins : int, default=10
+        Number of confidence bins.
+
+    ax : matplotlib Axes, default=None
+        Axes to draw on. If None, a new figure and axes are created.
+
+    label : str, default=None
+        Legend label of the curve. Defaults to ``"model"``.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        The figure of `ax` (``ax.figure``).
+
+    See Also
+    --------
+    sklearn_mcdropout.metrics.expected_calibration_error : The error shown.
+    sklearn.calibration.CalibrationDisplay : The positive class's frequency
+        against its probability, for binary classifiers.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mcdropout.plotting import plot_confidence_diagram
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=1000).fit(X, y)
+    >>> fig = plot_confidence_diagram(y, estimator=clf, X=X, label="logistic")
+    >>> fig.axes[0].get_xlabel()
+    'confidence (largest class probability)'
+    >>> plt.close(fig)
+    """
+    if estimator is not None:
+        if y_proba is not None:
+            raise ValueError("Pass either y_proba, or estimator and X, not both.")
+        if X is None:
+            raise ValueError("X is required when estimator is given.")
+        y_proba = estimator.predict_proba(X)
+        labels = estimator.classes_ if labels is None else labels
+    elif X is not None:
+        raise ValueError("X is only used together with estimator.")
+    elif y_proba is None:
+        raise ValueError(
+            "Pass either y_proba, or a fitted estimator and X; got neither."
+        )
+    ece = expected_calibration_error(y_true, y_proba, n_bins=n_bins, labels=labels)
+    index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
+    accuracy, confidence, counts = _confidence_bins(index, y_proba, n_bins)
+    filled = counts > 0
+    plt = _import_pyplot()
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
+    if not any(line.get_gid() == _PERFECT_CALIBRATION_GID for line in ax.lines):
+        ax.plot(
+            [0, 1],
+            [0, 1],
+            color="k",
+            linestyle="--",
+            linewidth=1,
+            label="perfect calibration",
+            gid=_PERFECT_CALIBRATION_GID,
+        )
+    (line,) = ax.plot(
+        confidence[filled],
+        accuracy[filled],
+        label=f"{'model' if label is None else label} (ECE {ece:.3f})",
+    )
+    share = counts[filled] / counts.sum()
+    ax.scatter(
+        confidence[filled], accuracy[filled], s=20 + 400 * share, color=line.get_color()
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("confidence (largest class probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Confidence reliability diagram")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left")
     return ax.figure

@@ -17,6 +17,7 @@ from sklearn_mcdropout import plotting  # noqa: E402
 from sklearn_mcdropout.metrics import _observed_coverage  # noqa: E402
 from sklearn_mcdropout.plotting import (  # noqa: E402
     plot_1d_regression,
+    plot_confidence_diagram,
     plot_reliability_diagram,
     plot_uncertainty_panels,
 )
@@ -441,8 +442,46 @@ def test_module_imports_without_matplotlib(monkeypatch):
     spec.loader.exec_module(module)
     assert set(module.__all__) == {
         "plot_1d_regression",
+        "plot_confidence_diagram",
         "plot_reliability_diagram",
         "plot_uncertainty_panels",
     }
     with pytest.raises(ImportError, match="plotting needs matplotlib"):
         module._import_pyplot()
+
+
+def test_confidence_diagram_points_are_bin_accuracy_and_confidence():
+    y_true = np.array([0, 1, 1, 1])
+    y_proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
+    fig = plot_confidence_diagram(y_true, y_proba, n_bins=5, label="toy")
+    ax = fig.axes[0]
+    curve = next(line for line in ax.lines if line.get_gid() is None)
+    # Bins (0.4, 0.6]: the 0.6 row (right); (0.6, 0.8]: 0.8 (right);
+    # (0.8, 1]: both 0.9 rows (one right).
+    np.testing.assert_allclose(curve.get_xdata(), [0.6, 0.8, 0.9])
+    np.testing.assert_allclose(curve.get_ydata(), [1.0, 1.0, 0.5])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["perfect calibration", "toy (ECE 0.350)"]
+    plt.close(fig)
+
+
+def test_confidence_diagram_from_estimator_and_errors():
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = LogisticRegression(max_iter=1000).fit(X, labels)
+    fig = plot_confidence_diagram(labels, estimator=clf, X=X)
+    fig = plot_confidence_diagram(
+        labels, clf.predict_proba(X), ax=fig.axes[0], label="again"
+    )
+    gids = [line.get_gid() for line in fig.axes[0].lines]
+    assert gids.count("perfect-calibration") == 1
+    plt.close(fig)
+    with pytest.raises(ValueError, match="not both"):
+        plot_confidence_diagram(labels, clf.predict_proba(X), estimator=clf, X=X)
+    with pytest.raises(ValueError, match="got neither"):
+        plot_confidence_diagram(labels)
+    with pytest.raises(ValueError, match="X is required"):
+        plot_confidence_diagram(labels, estimator=clf)
