@@ -86,3 +86,12 @@ def test_plot_grid_search(tmp_path):
     assert "best: {" in out
     assert _number(r"95% coverage ([\d.]+)", out) > 0.7
     assert len(re.findall(r"^\s*0\.\d+\s+(?:\d|auto)", out, flags=re.M)) == 12
+
+
+def test_plot_rotated_digits(tmp_path):
+    out = _run_example("plot_rotated_digits.py", tmp_path)
+    assert (tmp_path / "rotated_digits.png").stat().st_size > 10_000
+    assert _number(r"test accuracy on upright digits: ([\d.]+)", out) > 0.9
+    # The paper's effect: the epistemic part grows with the rotation.
+    assert _number(r"nats, ([\d.]+)x upright", out) > 3
+    assert len(re.findall(r"^\s+\d+\s+\d \(", out, flags=re.M)) == 13
