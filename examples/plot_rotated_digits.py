@@ -1,7 +1,7 @@
 """
-=============================================
+=================================================
 A rotated digit: softmax confidence vs MC dropout
-=============================================
+=================================================
 
 The first figure of Gal & Ghahramani (2016): a network trained on upright
 digits sees one digit rotated step by step. The plain softmax of the
