@@ -27,7 +27,12 @@ from ._network import _AsColumn, _dropout_layers
 # return_cov an (n_samples x n_samples) matrix; above these sizes they refuse.
 MAX_COV_SAMPLES = 10_000
 MAX_STORED_PASS_VALUES = 2**27
-__all__ = ["MAX_ABS_INPUT", "MAX_COV_SAMPLES", "MAX_STORED_PASS_VALUES"]
+__all__ = [
+    "MAX_ABS_INPUT",
+    "MAX_COV_SAMPLES",
+    "MAX_STORED_PASS_VALUES",
+    "MCDropoutRegressor",
+]
 
 
 class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
