@@ -196,10 +196,27 @@ def summarise(data, results, config, n_fits, seconds):
     }
 
 
+def _split_range(text):
+    """'K' -> (0, K); 'A:B' -> (A, B)."""
+    first, _, stop = text.rpartition(":")
+    try:
+        bounds = (int(first or 0), int(stop))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K or A:B, got {text!r}") from None
+    if not 0 <= bounds[0] < bounds[1]:
+        raise argparse.ArgumentTypeError(f"expected 0 <= A < B, got {text!r}")
+    return bounds
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="folder in the authors' format")
-    parser.add_argument("--splits", type=int, help="use the first K splits (all)")
+    parser.add_argument(
+        "--splits",
+        type=_split_range,
+        help="the first K splits, or splits A:B (A to B-1) to share the runs "
+        "between machines (all)",
+    )
     parser.add_argument("--epochs", type=int, default=1000, help="epochs per fit")
     parser.add_argument("--passes", type=int, default=10_000, help="MC passes T")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -228,21 +245,22 @@ def main(argv=None):
     }
     n_grid = len(data["dropout_rates"])
     n_fits = 1 + n_grid * (len(data["tau_values"]) if args.per_tau_fits else 1)
-    n_splits = min(args.splits or len(data["splits"]), len(data["splits"]))
+    first, stop = args.splits or (0, None)
+    indices = range(len(data["splits"]))[first:stop]
+    n_splits = len(indices)
     start = time.perf_counter()
     results = []
     if args.split_jobs > 1:
         splits = Parallel(n_jobs=args.split_jobs, return_as="generator")(
-            delayed(run_split)(data, k, config, 1, args.seed) for k in range(n_splits)
+            delayed(run_split)(data, k, config, 1, args.seed) for k in indices
         )
     else:
-        splits = (
-            run_split(data, k, config, args.n_jobs, args.seed) for k in range(n_splits)
-        )
-    for k, r in enumerate(splits):
+        splits = (run_split(data, k, config, args.n_jobs, args.seed) for k in indices)
+    for r in splits:
         results.append(r)
         print(
-            f"{data['name']} split {k + 1}/{n_splits}: dropout {r['dropout']}, "
+            f"{data['name']} split {r['split'] + 1} ({len(results)}/{n_splits}): "
+            f"dropout {r['dropout']}, "
             f"tau {r['tau']:.4g}, test RMSE {r['rmse']:.3f}, test LL {r['ll']:.3f} "
             f"({time.perf_counter() - start:.0f} s)",
             file=sys.stderr,

@@ -119,4 +119,18 @@ def test_command_line_writes_json(folder, tmp_path, capsys, per_tau):
     assert split["dropout"] in (0.05, 0.1)
     tau_choices = [0.5, 1.0] if per_tau else uci.tau_grid([0.5, 1.0], 3)
     assert split["tau"] in tau_choices
-    assert "split 1/1" in capsys.readouterr().err
+    assert "split 1 (1/1)" in capsys.readouterr().err
+
+
+def test_split_ranges_and_split_jobs_give_the_sequential_results(folder, tmp_path):
+    # Each split is seeded by its index: a range run on another machine, or
+    # splits run at once, reproduce the splits of one sequential run.
+    argv = ["--data", str(folder), "--epochs", "2", "--passes", "20", "--fine-tau", "0"]
+    both = uci.main([*argv, "--splits", "2"])["per_split"]
+    second = uci.main([*argv, "--splits", "1:2"])["per_split"]
+    parallel = uci.main([*argv, "--splits", "2", "--split-jobs", "2"])["per_split"]
+    assert [r["split"] for r in second] == [1]
+    assert second == both[1:]
+    assert parallel == both
+    with pytest.raises(SystemExit):
+        uci.main([*argv, "--splits", "2:1"])
