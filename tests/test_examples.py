@@ -95,3 +95,18 @@ def test_plot_rotated_digits(tmp_path):
     # The paper's effect: the epistemic part grows with the rotation.
     assert _number(r"nats, ([\d.]+)x upright", out) > 3
     assert len(re.findall(r"^\s+\d+\s+\d \(", out, flags=re.M)) == 13
+
+
+@needs_california
+def test_plot_dask_search(tmp_path):
+    pytest.importorskip("distributed")
+    out = _run_example("plot_dask_search.py", tmp_path)
+    assert (tmp_path / "dask_search.png").stat().st_size > 10_000
+    assert re.search(r"^torch threads per worker: \{'tcp://.*: \d+\}$", out, re.M)
+    assert re.search(r"^best: \{'mcdropoutregressor__dropout': 0\.\d+\}$", out, re.M)
+    rows = re.findall(r"^\s*(0\.\d+)\s+(\d+\.\d+)\s+([1-4])$", out, flags=re.M)
+    assert [float(row[0]) for row in rows] == [0.02, 0.05, 0.1, 0.2], out
+    assert sorted(int(row[2]) for row in rows) == [1, 2, 3, 4]
+    # NLL of y in units of $100k: about 1 to 1.5 for any sane model here.
+    assert all(0.5 < float(row[1]) < 2 for row in rows)
+    assert 0.5 < _number(r"test split \(4 blocks\): NLL (\d+\.\d+)", out) < 2
