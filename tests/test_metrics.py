@@ -372,18 +372,26 @@ def test_inputs_not_modified():
 def test_public_api():
     assert sorted(__all__) == __all__
     assert set(__all__) == {
+        "brier_score",
         "coverage_calibration_error",
         "coverage_curve",
         "crps_gaussian",
+        "expected_calibration_error",
+        "expected_entropy",
         "gaussian_nll",
         "interval_coverage",
         "make_std_scorer",
         "mc_log_likelihood",
         "mean_interval_width",
+        "mutual_information",
+        "neg_brier_score_scorer",
         "neg_calibration_error_scorer",
         "neg_coverage_error_scorer",
         "neg_crps_scorer",
+        "neg_expected_calibration_error_scorer",
         "neg_gaussian_nll_scorer",
+        "predictive_entropy",
+        "variation_ratio",
     }
 
 
