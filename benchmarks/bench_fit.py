@@ -12,8 +12,9 @@ backward, step. Two cases:
 
 Both are timed alternately in one process, best of several epochs, and the
 ratio estimator / plain loop is printed (targets 1.05x and 1.20x), with the
-plain loop on torch's default (foreach) Adam, and the plain loop with its
-forward pass under bfloat16 autocast, for reference.
+plain loop on torch's default (foreach) Adam, and, on a device with bfloat16
+matrix units, the plain loop with its forward pass under bfloat16 autocast,
+for reference.
 
     python benchmarks/bench_fit.py                  # full run, a few minutes
     python benchmarks/bench_fit.py --quick          # smaller sizes, seconds
@@ -28,6 +29,7 @@ import torch
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout._base import _has_fast_bfloat16
 
 
 def report_network(width):
@@ -104,6 +106,7 @@ def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
     Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
     yt = torch.as_tensor(y, dtype=torch.float32, device=device).reshape(-1, 1)
     plain, unfused, bf16, ours = [], [], [], []
+    with_bf16 = _has_fast_bfloat16(torch.device(device))
 
     def module():
         torch.manual_seed(0)
@@ -114,21 +117,28 @@ def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
         unfused.append(
             plain_epochs(module(), Xt, yt, batch_size, n_epochs, 1e-4, fused=False)
         )
-        bf16.append(
-            plain_epochs(module(), Xt, yt, batch_size, n_epochs, 1e-4, autocast=True)
-        )
+        if with_bf16:
+            bf16.append(
+                plain_epochs(
+                    module(), Xt, yt, batch_size, n_epochs, 1e-4, autocast=True
+                )
+            )
         ours.append(
             estimator_epochs(module(), X, y, batch_size, n_epochs, 1e-4, device)
         )
-    p, u, b, o = min(plain), min(unfused), min(bf16), min(ours)
+    p, u, o = min(plain), min(unfused), min(ours)
     n_batches = -(-len(X) // batch_size)
+    autocast = (
+        f"{min(bf16) * 1e3:9.1f} ms/epoch  {min(bf16) / p:.2f}x"
+        if with_bf16
+        else "  not run: no bfloat16 matrix units"
+    )
     print(
         f"{name} ({n_batches} batches/epoch):\n"
         f"  plain loop, fused Adam (as the estimator) {p * 1e3:9.1f} ms/epoch  1.00x\n"
         f"  plain loop, torch's default Adam          {u * 1e3:9.1f} ms/epoch  "
         f"{u / p:.2f}x\n"
-        f"  plain loop, fused Adam, bfloat16 autocast {b * 1e3:9.1f} ms/epoch  "
-        f"{b / p:.2f}x\n"
+        f"  plain loop, fused Adam, bfloat16 autocast {autocast}\n"
         f"  MCDropoutRegressor.fit                    {o * 1e3:9.1f} ms/epoch  "
         f"{o / p:.2f}x"
     )
