@@ -132,6 +132,20 @@ def _validate_regression_arrays(y_true, y_mean, y_std):
     return y_true, y_mean, y_std
 
 
+def _draw_diagonal(ax):
+    """The dashed y = x line of perfect calibration, once per axes."""
+    if not any(line.get_gid() == _PERFECT_CALIBRATION_GID for line in ax.lines):
+        ax.plot(
+            [0, 1],
+            [0, 1],
+            color="k",
+            linestyle="--",
+            linewidth=1,
+            label="perfect calibration",
+            gid=_PERFECT_CALIBRATION_GID,
+        )
+
+
 def _validate_confidences(confidences):
     if confidences is None:
         return _DEFAULT_CONFIDENCES.copy()
@@ -375,16 +389,7 @@ def plot_reliability_diagram(
 
     coverage = _observed_coverage(y_true, y_mean, y_std, confidences)
 
-    if not any(line.get_gid() == _PERFECT_CALIBRATION_GID for line in ax.lines):
-        ax.plot(
-            [0, 1],
-            [0, 1],
-            color="k",
-            linestyle="--",
-            linewidth=1,
-            label="perfect calibration",
-            gid=_PERFECT_CALIBRATION_GID,
-        )
+    _draw_diagonal(ax)
     ax.plot(
         confidences,
         coverage,
@@ -503,16 +508,7 @@ def plot_confidence_diagram(
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
-    if not any(line.get_gid() == _PERFECT_CALIBRATION_GID for line in ax.lines):
-        ax.plot(
-            [0, 1],
-            [0, 1],
-            color="k",
-            linestyle="--",
-            linewidth=1,
-            label="perfect calibration",
-            gid=_PERFECT_CALIBRATION_GID,
-        )
+    _draw_diagonal(ax)
     (line,) = ax.plot(
         confidence[filled],
         accuracy[filled],
