@@ -19,6 +19,9 @@ from ._version import __version__
 
 # Inputs above sqrt(float32 max) overflow the network's squares and products.
 MAX_ABS_INPUT = float(np.sqrt(np.finfo(np.float32).max))
+# Methods returning every pass hold n_samples x n_passes x n_outputs floats;
+# above this they refuse.
+MAX_STORED_PASS_VALUES = 2**27
 
 
 class _MCDropoutBase(BaseEstimator):
@@ -175,6 +178,18 @@ def _as_float32(X, name):
             "the features first, e.g. with StandardScaler in a Pipeline."
         )
     return X32
+
+
+def _check_stored_size(n_rows, n_passes, n_outputs=1):
+    """Refuse storing more than MAX_STORED_PASS_VALUES pass outputs."""
+    n_values = n_rows * n_passes * n_outputs
+    if n_values > MAX_STORED_PASS_VALUES:
+        outputs = "" if n_outputs == 1 else f" of {n_outputs} outputs"
+        raise ValueError(
+            f"Storing {n_passes} passes{outputs} for {n_rows} rows needs "
+            f"{n_values} values, above MAX_STORED_PASS_VALUES="
+            f"{MAX_STORED_PASS_VALUES}. Use fewer rows or passes per call."
+        )
 
 
 def _check_columns(X):

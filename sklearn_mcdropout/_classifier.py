@@ -5,6 +5,7 @@ from typing import ClassVar
 
 import numpy as np
 import torch
+from scipy.special import softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
@@ -13,9 +14,14 @@ from sklearn.utils.validation import validate_data
 from skorch import NeuralNetClassifier
 from torch import nn
 
-from ._base import _as_float32, _check_columns, _check_device, _MCDropoutBase
+from ._base import (
+    _as_float32,
+    _check_columns,
+    _check_device,
+    _check_stored_size,
+    _MCDropoutBase,
+)
 from ._mc import _mc_class_stats, _mc_samples
-from ._regressor import _check_stored_size
 from .metrics import _entropy
 
 
@@ -341,11 +347,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
             Class probabilities of each pass.
         """
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], self.n_passes * len(self.classes_))
+        _check_stored_size(Xt.shape[0], self.n_passes, len(self.classes_))
         logits = _mc_samples(
             self.net_.module_, Xt, self.n_passes, self._mask_seed, dtype=self._dtype()
         )
-        return _softmax(logits)
+        return softmax(logits, axis=-1)
 
     def _class_stats(self, X):
         Xt = self._validate_X_predict(X)
@@ -363,9 +369,3 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     def _resolve_weight_decay(self, module, n_train):
         return float(self.weight_decay)
-
-
-def _softmax(logits):
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)

@@ -15,18 +15,18 @@ from torch import nn
 
 from ._base import (
     MAX_ABS_INPUT,
+    MAX_STORED_PASS_VALUES,
     _as_float32,
     _check_columns,
     _check_device,
+    _check_stored_size,
     _MCDropoutBase,
 )
 from ._mc import _mc_moments, _mc_samples
 from ._network import _AsColumn, _dropout_layers
 
-# return_cov and sample_y hold every pass (n_samples x n_passes floats) and
-# return_cov an (n_samples x n_samples) matrix; above these sizes they refuse.
+# return_cov builds an (n_samples x n_samples) matrix; above this it refuses.
 MAX_COV_SAMPLES = 10_000
-MAX_STORED_PASS_VALUES = 2**27
 __all__ = [
     "MAX_ABS_INPUT",
     "MAX_COV_SAMPLES",
@@ -352,7 +352,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             )
         Xt = self._validate_X_predict(X)
         if return_cov:
-            _check_stored_size(Xt.shape[0], self.n_passes, cov=True)
+            _check_cov_size(Xt.shape[0])
+            _check_stored_size(Xt.shape[0], self.n_passes)
             passes = self._unscale(self._passes(Xt, self.n_passes, self._mask_seed))
             y_cov = np.cov(passes, ddof=0).reshape(Xt.shape[0], Xt.shape[0])
             y_cov[np.diag_indices_from(y_cov)] += 1 / self.tau_
@@ -481,16 +482,10 @@ def _split(n_samples, tau, validation_fraction, rng):
     return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
 
 
-def _check_stored_size(n_rows, n_columns, cov=False):
-    if cov and n_rows > MAX_COV_SAMPLES:
+def _check_cov_size(n_rows):
+    if n_rows > MAX_COV_SAMPLES:
         raise ValueError(
             f"return_cov=True builds an (n_samples, n_samples) matrix; "
             f"n_samples={n_rows} exceeds MAX_COV_SAMPLES={MAX_COV_SAMPLES}. "
             "Use return_std=True, or predict fewer rows at once."
-        )
-    if n_rows * n_columns > MAX_STORED_PASS_VALUES:
-        raise ValueError(
-            f"Storing {n_columns} passes for {n_rows} rows needs "
-            f"{n_rows * n_columns} values, above MAX_STORED_PASS_VALUES="
-            f"{MAX_STORED_PASS_VALUES}. Use fewer rows or passes per call."
         )
