@@ -114,6 +114,9 @@ class _ChainRunner:
             return None
         return cls(blocks, input_p)
 
+    def _macs(self):
+        return sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
+
     def _draw(self, gen, device):
         keep_in = None
         if self.input_p is not None:
@@ -249,9 +252,6 @@ class _BatchedChainRunner(_ChainRunner):
                 h = h * _stacked([d[1][i] for d in draws], p, X)
         return h
 
-    def _macs(self):
-        return sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
-
 
 def _stacked(keeps, p, X):
     """Per-pass inverted-dropout factors, shape (passes, 1, units)."""
@@ -275,11 +275,11 @@ def _make_runner(module, fast=True, dtype=torch.float32, device=None):
     runner = _ChainRunner.from_module(module) if fast else None
     if runner is None:
         return _ReferenceRunner(module)
-    batched = _BatchedChainRunner(runner.blocks, runner.input_p)
     on_gpu = device is not None and torch.device(device).type == "cuda"
-    if on_gpu or batched._macs() <= _BATCHED_MAX_MACS:
-        return batched
-    return _ChainRunner(runner.blocks, runner.input_p, cache=dtype == torch.float32)
+    if on_gpu or runner._macs() <= _BATCHED_MAX_MACS:
+        return _BatchedChainRunner(runner.blocks, runner.input_p)
+    runner.cache = dtype == torch.float32
+    return runner
 
 
 def _chunk_elements(device):

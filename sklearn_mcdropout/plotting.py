@@ -146,6 +146,19 @@ def _draw_diagonal(ax):
         )
 
 
+def _finish_unit_square(ax, xlabel, ylabel, title):
+    """Square [0, 1] axes with labels, grid and legend; returns the figure."""
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left")
+    return ax.figure
+
+
 def _validate_confidences(confidences):
     if confidences is None:
         return _DEFAULT_CONFIDENCES.copy()
@@ -397,15 +410,9 @@ def plot_reliability_diagram(
         markersize=4,
         label="model" if label is None else label,
     )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_aspect("equal")
-    ax.set_xlabel("expected confidence level")
-    ax.set_ylabel("observed coverage")
-    ax.set_title("Reliability diagram")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left")
-    return ax.figure
+    return _finish_unit_square(
+        ax, "expected confidence level", "observed coverage", "Reliability diagram"
+    )
 
 
 def plot_confidence_diagram(
@@ -518,15 +525,12 @@ def plot_confidence_diagram(
     ax.scatter(
         confidence[filled], accuracy[filled], s=20 + 400 * share, color=line.get_color()
     )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_aspect("equal")
-    ax.set_xlabel("confidence (largest class probability)")
-    ax.set_ylabel("accuracy")
-    ax.set_title("Confidence reliability diagram")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left")
-    return ax.figure
+    return _finish_unit_square(
+        ax,
+        "confidence (largest class probability)",
+        "accuracy",
+        "Confidence reliability diagram",
+    )
 
 
 def plot_1d_regression(
