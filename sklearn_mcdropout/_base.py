@@ -13,8 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from ._batches import _TensorBatches
 from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers, _dropout_layers
+from ._training import _TensorBatches
 from ._version import __version__
 
 # Inputs above sqrt(float32 max) overflow the network's squares and products.
@@ -27,8 +27,10 @@ MAX_STORED_PASS_VALUES = 2**27
 class _MCDropoutBase(BaseEstimator):
     """Training by skorch, input validation and the MC passes' precision.
 
-    Subclasses set ``_net_class`` (a skorch net), ``_criterion`` and
-    ``_output_shape(n_outputs)``, and define ``_resolve_weight_decay``.
+    Subclasses set ``_net_class`` (a skorch net), ``_criterion``,
+    ``_validation_callbacks`` (the names of the net's default callbacks that
+    score validation data), and define ``_check_output`` and
+    ``_resolve_weight_decay``.
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 (extended by subclasses)
@@ -89,9 +91,10 @@ class _MCDropoutBase(BaseEstimator):
         return self._check_output(module, tuple(out.shape), n_outputs)
 
     def _build_net(self, module, device, seed):
-        # PrintLog tabulates every epoch even when silent; valid_loss has no
-        # validation data here. Both cost more than a small network's epoch.
-        quiet = {"callbacks__valid_loss": None}
+        # PrintLog tabulates every epoch even when silent; the validation
+        # callbacks have no validation data here (and valid_acc's batch hook
+        # would keep skorch's slower per-batch loop, see _training).
+        quiet = {f"callbacks__{name}": None for name in self._validation_callbacks}
         if not self.verbose:
             quiet["callbacks__print_log"] = None
         return self._net_class(

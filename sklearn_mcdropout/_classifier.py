@@ -11,7 +11,6 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
-from skorch import NeuralNetClassifier
 from torch import nn
 
 from ._base import (
@@ -22,6 +21,7 @@ from ._base import (
     _MCDropoutBase,
 )
 from ._mc import _mc_class_stats, _mc_samples
+from ._training import _ClassifierNet
 from .metrics import _entropy
 
 
@@ -169,8 +169,9 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         **_MCDropoutBase._parameter_constraints,
         "weight_decay": [Interval(Real, 0, None, closed="left")],
     }
-    _net_class = NeuralNetClassifier
+    _net_class = _ClassifierNet
     _criterion = nn.CrossEntropyLoss
+    _validation_callbacks = ("valid_loss", "valid_acc")
 
     def __init__(
         self,

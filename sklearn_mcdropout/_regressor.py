@@ -10,7 +10,6 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
-from skorch import NeuralNetRegressor
 from torch import nn
 
 from ._base import (
@@ -24,6 +23,7 @@ from ._base import (
 )
 from ._mc import _mc_moments, _mc_samples
 from ._network import _AsColumn, _dropout_layers
+from ._training import _RegressorNet
 
 # return_cov builds an (n_samples x n_samples) matrix; above this it refuses.
 MAX_COV_SAMPLES = 10_000
@@ -214,8 +214,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         "length_scale": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     }
-    _net_class = NeuralNetRegressor
+    _net_class = _RegressorNet
     _criterion = nn.MSELoss
+    _validation_callbacks = ("valid_loss",)
 
     def __init__(
         self,

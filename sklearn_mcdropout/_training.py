@@ -1,0 +1,94 @@
+"""skorch nets with less per-batch Python work, and their mini-batches."""
+
+import torch
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import Callback
+from skorch.net import NeuralNet
+
+_BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
+
+
+class _TensorBatches:
+    """Iterate over (X, y) mini-batches of a skorch ``Dataset`` of tensors.
+
+    Replaces ``torch.utils.data.DataLoader``: no per-row indexing and no
+    collation, one permutation per epoch and a slice per batch. The tensors
+    stay on their device.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.X, self.y = dataset.X, dataset.y
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self):
+        X, y = self.X, self.y
+        if self.shuffle:
+            perm = torch.randperm(len(X), generator=self.generator).to(X.device)
+            X, y = X[perm], (None if y is None else y[perm])
+        for start in range(0, len(X), self.batch_size):
+            stop = start + self.batch_size
+            yield X[start:stop], (None if y is None else y[start:stop])
+
+
+class _LeanEpochs:
+    """Mixin for a skorch net: training epochs without unused per-batch hooks.
+
+    Per mini-batch, skorch's ``run_single_epoch`` notifies three batch hooks,
+    passes the optimiser a closure and switches every module to training
+    mode; on a UCI-sized network that costs about as much as the batch's
+    arithmetic. When neither the net nor any callback implements a batch
+    hook and the training step is skorch's own, a training epoch here runs
+    the same steps in the same order (zero the gradients, forward, loss,
+    backward, optimiser step; the batch's loss and size in the history),
+    so the fitted weights and history are skorch's. Otherwise it is
+    skorch's loop. The optimiser must not need a closure (Adam here).
+    """
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if not (training and iterator is not None and self._lean_step(step_fn)):
+            return super().run_single_epoch(
+                iterator, training, prefix, step_fn, **fit_params
+            )
+        self._set_training(True)
+        n_batches = 0
+        for X_batch, y_batch in iterator:
+            self.history.new_batch()
+            self._zero_grad_optimizer()
+            loss = self.get_loss(
+                self.infer(X_batch, **fit_params), y_batch, X=X_batch, training=True
+            )
+            loss.backward()
+            self._step_optimizer(None)
+            self.history.record_batch(prefix + "_loss", loss.item())
+            self.history.record_batch(prefix + "_batch_size", len(X_batch))
+            n_batches += 1
+        self.history.record(prefix + "_batch_count", n_batches)
+        return None
+
+    def _lean_step(self, step_fn):
+        """Whether a training epoch may skip the per-batch hooks."""
+        own = type(self)
+        if getattr(step_fn, "__func__", None) is not NeuralNet.train_step or (
+            own.train_step_single is not NeuralNet.train_step_single
+        ):
+            return False
+        for hook in _BATCH_HOOKS:
+            if getattr(own, hook) is not getattr(NeuralNet, hook):
+                return False
+            base = getattr(Callback, hook)
+            if any(getattr(type(cb), hook) is not base for _, cb in self.callbacks_):
+                return False
+        return True
+
+
+class _RegressorNet(_LeanEpochs, NeuralNetRegressor):
+    """skorch's ``NeuralNetRegressor`` with lean training epochs."""
+
+
+class _ClassifierNet(_LeanEpochs, NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` with lean training epochs."""

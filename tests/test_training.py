@@ -1,0 +1,82 @@
+"""The lean training epochs give skorch's own fit, and step aside for hooks."""
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import Callback
+
+from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
+from sklearn_mcdropout._training import _ClassifierNet, _RegressorNet
+
+
+class _CountBatches(Callback):
+    def initialize(self):
+        self.begun = self.ended = self.grads = 0
+        return self
+
+    def on_batch_begin(self, net, **kwargs):
+        self.begun += 1
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.grads += 1
+
+    def on_batch_end(self, net, **kwargs):
+        self.ended += 1
+
+
+def _fit_pair(estimator, skorch_class, X, y):
+    """The estimator fitted with its net and with skorch's own class."""
+    lean = estimator.fit(X, y)
+    plain = estimator.__class__(**estimator.get_params())
+    plain._net_class = skorch_class
+    return lean, plain.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "skorch_class"),
+    [
+        (MCDropoutRegressor((16,), tau=1.0, max_epochs=4, batch_size=16,
+                            random_state=0), NeuralNetRegressor),
+        (MCDropoutClassifier((16,), max_epochs=4, batch_size=16, random_state=0),
+         NeuralNetClassifier),
+    ],
+)  # fmt: skip
+def test_lean_epochs_fit_exactly_as_skorch(estimator, skorch_class):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(70, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=70)
+    if isinstance(estimator, MCDropoutClassifier):
+        y = (y > 0).astype(int)
+    lean, plain = _fit_pair(estimator, skorch_class, X, y)
+    assert lean.net_._lean_step(lean.net_.train_step)
+    assert type(plain.net_) is skorch_class
+    for key in ("train_loss", "train_batch_count"):
+        assert lean.net_.history[:, key] == plain.net_.history[:, key]
+    assert lean.net_.history[-1, "batches", :, "train_batch_size"] == [16] * 4 + [6]
+    lean_state = lean.net_.module_.state_dict()
+    for name, value in plain.net_.module_.state_dict().items():
+        torch.testing.assert_close(lean_state[name], value, rtol=0, atol=0)
+    np.testing.assert_array_equal(lean.predict(X), plain.predict(X))
+
+
+@pytest.mark.parametrize("net_class", [_RegressorNet, _ClassifierNet])
+def test_lean_epochs_call_batch_hooks_of_callbacks(net_class):
+    rng = np.random.default_rng(0)
+    X = torch.as_tensor(rng.normal(size=(40, 3)), dtype=torch.float32)
+    if net_class is _RegressorNet:
+        y, n_out = X[:, :1].clone(), 1
+    else:
+        y, n_out = (X[:, 0] > 0).long(), 2
+    counter = _CountBatches()
+    net = net_class(
+        torch.nn.Linear(3, n_out),
+        criterion=torch.nn.MSELoss if n_out == 1 else torch.nn.CrossEntropyLoss,
+        max_epochs=3,
+        batch_size=10,
+        train_split=None,
+        callbacks=[counter],
+        verbose=0,
+    ).fit(X, y)
+    assert counter.begun == counter.grads == counter.ended == 3 * 4
+    assert net.history[:, "train_batch_count"] == [4, 4, 4]
