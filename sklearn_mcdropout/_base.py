@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers, _dropout_layers
-from ._training import _TensorBatches
+from ._training import _CosineLR, _TensorBatches
 from ._version import __version__
 
 # Inputs above sqrt(float32 max) overflow the network's squares and products.
@@ -42,6 +42,7 @@ class _MCDropoutBase(BaseEstimator):
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"constant", "cosine"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
@@ -95,6 +96,9 @@ class _MCDropoutBase(BaseEstimator):
         # callbacks have no validation data here (and valid_acc's batch hook
         # would keep skorch's slower per-batch loop, see _training).
         quiet = {f"callbacks__{name}": None for name in self._validation_callbacks}
+        schedule = None
+        if self.lr_schedule == "cosine":
+            schedule = [("lr_schedule", _CosineLR(self.max_epochs))]
         if not self.verbose:
             quiet["callbacks__print_log"] = None
         return self._net_class(
@@ -105,6 +109,7 @@ class _MCDropoutBase(BaseEstimator):
             optimizer__fused=device.type in ("cpu", "cuda"),
             optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
             lr=self.lr,
+            callbacks=schedule,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train=_TensorBatches,

@@ -99,6 +99,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
 
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Learning rate over the epochs. ``"constant"`` keeps ``lr``;
+        ``"cosine"`` anneals it from ``lr`` at the first epoch towards 0 at
+        the last, lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0),
+        which usually reaches a lower loss in the same number of epochs.
+        The rate of each epoch is in ``net_.history[:, "lr"]``.
+
     max_epochs : int, default=100
         Number of passes over the training data.
 
@@ -229,6 +236,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         weight_decay=1e-4,
         length_scale=1e-2,
         lr=1e-3,
+        lr_schedule="constant",
         max_epochs=100,
         batch_size=64,
         validation_fraction=0.1,
@@ -246,6 +254,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self.weight_decay = weight_decay
         self.length_scale = length_scale
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction

@@ -1,4 +1,6 @@
-"""skorch nets with less per-batch Python work, and their mini-batches."""
+"""skorch nets with less per-batch Python work, their mini-batches and schedule."""
+
+import math
 
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
@@ -84,6 +86,26 @@ class _LeanEpochs:
             if any(getattr(type(cb), hook) is not base for _, cb in self.callbacks_):
                 return False
         return True
+
+
+class _CosineLR(Callback):
+    """Cosine annealing of the learning rate from ``net.lr`` to 0 over training.
+
+    At epoch e (from 0) of E, every parameter group's rate is
+    lr (1 + cos(pi e / E)) / 2, SGDR's schedule without restarts
+    (Loshchilov & Hutter 2017, eq. (5), eta_min = 0), recorded in the
+    history as ``lr``. Only an epoch hook, so training stays lean.
+    """
+
+    def __init__(self, n_epochs):
+        self.n_epochs = n_epochs
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1
+        rate = net.lr * (1 + math.cos(math.pi * epoch / self.n_epochs)) / 2
+        for group in net.optimizer_.param_groups:
+            group["lr"] = rate
+        net.history.record("lr", rate)
 
 
 class _RegressorNet(_LeanEpochs, NeuralNetRegressor):

@@ -80,3 +80,34 @@ def test_lean_epochs_call_batch_hooks_of_callbacks(net_class):
     ).fit(X, y)
     assert counter.begun == counter.grads == counter.ended == 3 * 4
     assert net.history[:, "train_batch_count"] == [4, 4, 4]
+
+
+@pytest.mark.parametrize("estimator_class", [MCDropoutRegressor, MCDropoutClassifier])
+def test_cosine_schedule_anneals_each_epoch_as_torch_does(estimator_class):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    est = estimator_class(
+        (8,), lr=0.01, lr_schedule="cosine", max_epochs=6, random_state=0
+    ).fit(X, y)
+    # torch's CosineAnnealingLR (eta_min = 0) over the same epochs.
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
+    expected = []
+    for _ in range(6):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(est.net_.history[:, "lr"], expected, rtol=1e-12)
+    assert expected[0] == 0.01
+    assert 0 < expected[-1] < 0.001
+    assert [g["lr"] for g in est.net_.optimizer_.param_groups] == [expected[-1]] * 2
+    assert est.net_._lean_step(est.net_.train_step)
+
+    constant = estimator_class((8,), lr=0.01, max_epochs=6, random_state=0).fit(X, y)
+    assert "lr" not in constant.net_.history[-1]
+    assert [g["lr"] for g in constant.net_.optimizer_.param_groups] == [0.01] * 2
+    outputs = "predict_proba" if hasattr(est, "predict_proba") else "predict_passes"
+    assert not np.allclose(
+        getattr(est, outputs)(X[:5]), getattr(constant, outputs)(X[:5])
+    )
