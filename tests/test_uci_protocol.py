@@ -97,7 +97,7 @@ def test_tau_grid_keeps_given_values_and_spans_them():
     taus = uci.tau_grid([0.1, 0.2], n_fine=5)
     assert {0.1, 0.2} <= set(taus)
     assert len(taus) == 7
-    np.testing.assert_allclose([min(taus), max(taus)], [0.01, 2.0])
+    np.testing.assert_allclose([min(taus), max(taus)], [0.001, 20.0])
     assert uci.tau_grid([0.1, 0.2], n_fine=0) == [0.1, 0.2]
 
 
