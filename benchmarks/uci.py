@@ -226,7 +226,10 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument(
-        "--lr-schedule", choices=["constant", "cosine"], default="cosine"
+        "--lr-schedule",
+        choices=["constant", "cosine"],
+        default="cosine",
+        help="learning rate over the epochs (cosine: annealed to 0)",
     )
     parser.add_argument("--fine-tau", type=int, default=100, help="extra tau values")
     parser.add_argument("--per-tau-fits", action="store_true", help="one fit per tau")
