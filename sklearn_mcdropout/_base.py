@@ -96,11 +96,11 @@ class _MCDropoutBase(BaseEstimator):
         # callbacks have no validation data here (and valid_acc's batch hook
         # would keep skorch's slower per-batch loop, see _training).
         quiet = {f"callbacks__{name}": None for name in self._validation_callbacks}
+        if not self.verbose:
+            quiet["callbacks__print_log"] = None
         schedule = None
         if self.lr_schedule == "cosine":
             schedule = [("lr_schedule", _CosineLR(self.max_epochs))]
-        if not self.verbose:
-            quiet["callbacks__print_log"] = None
         return self._net_class(
             module,
             criterion=self._criterion,
