@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 from torch import nn
 
 from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers, _dropout_layers
@@ -45,6 +46,7 @@ class _MCDropoutBase(BaseEstimator):
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [None, list],
         "device": [str, torch.device],
         "pass_dtype": [StrOptions({"float32", "bfloat16"})],
         "random_state": ["random_state"],
@@ -98,9 +100,9 @@ class _MCDropoutBase(BaseEstimator):
         quiet = {f"callbacks__{name}": None for name in self._validation_callbacks}
         if not self.verbose:
             quiet["callbacks__print_log"] = None
-        schedule = None
+        callbacks = _check_callbacks(self.callbacks)
         if self.lr_schedule == "cosine":
-            schedule = [("lr_schedule", _CosineLR(self.max_epochs))]
+            callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
         return self._net_class(
             module,
             criterion=self._criterion,
@@ -109,7 +111,7 @@ class _MCDropoutBase(BaseEstimator):
             optimizer__fused=device.type in ("cpu", "cuda"),
             optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
             lr=self.lr,
-            callbacks=schedule,
+            callbacks=callbacks or None,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             iterator_train=_TensorBatches,
@@ -186,6 +188,19 @@ def _as_float32(X, name):
             "the features first, e.g. with StandardScaler in a Pipeline."
         )
     return X32
+
+
+def _check_callbacks(callbacks):
+    """The user's skorch callbacks as a new list, each checked."""
+    callbacks = [] if callbacks is None else list(callbacks)
+    for i, item in enumerate(callbacks):
+        named = isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        if not isinstance(item[1] if named else item, Callback):
+            raise ValueError(
+                "callbacks must hold skorch Callback instances or (name, "
+                f"Callback) pairs, got {item!r} at position {i}."
+            )
+    return callbacks
 
 
 def _check_stored_size(n_rows, n_passes, n_outputs=1):

@@ -81,6 +81,19 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     batch_size : int, default=64
         Mini-batch size.
 
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks for training: ``skorch.callbacks.Callback``
+        instances or ``(name, callback)`` pairs, added to those of the skorch
+        net (for example ``skorch.callbacks.ProgressBar()``, or a callback
+        that keeps a copy of the weights every few epochs). As in skorch,
+        they are used as given (:func:`~sklearn.base.clone` copies them), and
+        after :meth:`fit` they are in ``net_.callbacks_``. The net has no
+        validation split, so scoring and early-stopping callbacks monitor
+        the training data (``"train_loss"``); one that raises
+        ``KeyboardInterrupt`` ends training there, as skorch's
+        ``EarlyStopping`` does. A callback with per-batch hooks makes each
+        epoch run skorch's own batch loop, a little slower on small networks.
+
     device : str or torch.device, default="cpu"
         Device of training and prediction, e.g. "cpu" or "cuda".
 
@@ -192,6 +205,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         lr_schedule="constant",
         max_epochs=100,
         batch_size=64,
+        callbacks=None,
         device="cpu",
         pass_dtype="float32",
         random_state=None,
@@ -207,6 +221,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self.lr_schedule = lr_schedule
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.callbacks = callbacks
         self.device = device
         self.pass_dtype = pass_dtype
         self.random_state = random_state

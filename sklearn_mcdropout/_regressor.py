@@ -112,6 +112,19 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     batch_size : int, default=64
         Mini-batch size; 64 is the reference study's.
 
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks for training: ``skorch.callbacks.Callback``
+        instances or ``(name, callback)`` pairs, added to those of the skorch
+        net (for example ``skorch.callbacks.ProgressBar()``, or a callback
+        that keeps a copy of the weights every few epochs). As in skorch,
+        they are used as given (:func:`~sklearn.base.clone` copies them), and
+        after :meth:`fit` they are in ``net_.callbacks_``. The net has no
+        validation split, so scoring and early-stopping callbacks monitor
+        the training data (``"train_loss"``); one that raises
+        ``KeyboardInterrupt`` ends training there, as skorch's
+        ``EarlyStopping`` does. A callback with per-batch hooks makes each
+        epoch run skorch's own batch loop, a little slower on small networks.
+
     validation_fraction : float, default=0.1
         Fraction of the training rows held out to estimate ``tau_`` when
         ``tau="auto"`` (at least one row). Unused otherwise.
@@ -239,6 +252,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         lr_schedule="constant",
         max_epochs=100,
         batch_size=64,
+        callbacks=None,
         validation_fraction=0.1,
         device="cpu",
         pass_dtype="float32",
@@ -257,6 +271,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self.lr_schedule = lr_schedule
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.callbacks = callbacks
         self.validation_fraction = validation_fraction
         self.device = device
         self.pass_dtype = pass_dtype

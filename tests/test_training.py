@@ -111,3 +111,86 @@ def test_cosine_schedule_anneals_each_epoch_as_torch_does(estimator_class):
     assert not np.allclose(
         getattr(est, outputs)(X[:5]), getattr(constant, outputs)(X[:5])
     )
+
+
+class _EpochWeights(Callback):
+    """Keeps a copy of the first weight matrix after every epoch."""
+
+    def initialize(self):
+        self.weights = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights.append(next(net.module_.parameters()).detach().clone())
+
+
+class _StopAfter(Callback):
+    def __init__(self, n_epochs):
+        self.n_epochs = n_epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.n_epochs:
+            raise KeyboardInterrupt
+
+
+def _xy(estimator_class, n=60):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=n)
+    if estimator_class is MCDropoutClassifier:
+        y = (y > 0).astype(int)
+    return X, y
+
+
+def _outputs(est, X):
+    if isinstance(est, MCDropoutClassifier):
+        return est.predict_proba(X)
+    return est.predict_passes(X)
+
+
+@pytest.mark.parametrize("estimator_class", [MCDropoutRegressor, MCDropoutClassifier])
+def test_callbacks_see_every_epoch_and_leave_training_unchanged(estimator_class):
+    X, y = _xy(estimator_class)
+    params = {"max_epochs": 5, "batch_size": 16, "random_state": 0}
+    if estimator_class is MCDropoutRegressor:
+        params["tau"] = 1.0
+    epochs, batches = _EpochWeights(), _CountBatches()
+    callbacks = [epochs, ("batches", batches)]
+    est = estimator_class((8,), callbacks=callbacks, **params).fit(X, y)
+    plain = estimator_class((8,), **params).fit(X, y)
+
+    assert dict(est.net_.callbacks_)["batches"] is batches
+    assert batches.begun == batches.grads == batches.ended == 5 * 4
+    assert len(epochs.weights) == 5
+    # The last copy is the fitted layer, and the fit is that of no callbacks.
+    torch.testing.assert_close(
+        epochs.weights[-1], next(est.net_.module_.parameters()), rtol=0, atol=0
+    )
+    assert not torch.equal(epochs.weights[0], epochs.weights[-1])
+    np.testing.assert_array_equal(_outputs(est, X), _outputs(plain, X))
+    assert plain.net_._lean_step(plain.net_.train_step)
+    assert not est.net_._lean_step(est.net_.train_step)
+
+
+@pytest.mark.parametrize("estimator_class", [MCDropoutRegressor, MCDropoutClassifier])
+def test_callback_raising_keyboard_interrupt_ends_training(estimator_class):
+    X, y = _xy(estimator_class)
+    params = {"batch_size": 16, "random_state": 0}
+    if estimator_class is MCDropoutRegressor:
+        params["tau"] = 1.0
+    stopped = estimator_class(
+        (8,), max_epochs=10, callbacks=[_StopAfter(3)], **params
+    ).fit(X, y)
+    short = estimator_class((8,), max_epochs=3, **params).fit(X, y)
+    assert len(stopped.net_.history) == 3
+    np.testing.assert_array_equal(_outputs(stopped, X), _outputs(short, X))
+
+
+@pytest.mark.parametrize(
+    "callbacks", [["print"], [("name", 3)], [_EpochWeights], [("a", "b", "c")]]
+)
+def test_callbacks_that_are_not_skorch_callbacks_are_refused(callbacks):
+    X, y = _xy(MCDropoutRegressor, n=20)
+    est = MCDropoutRegressor((4,), max_epochs=1, tau=1.0, callbacks=callbacks)
+    with pytest.raises(ValueError, match="callbacks must hold skorch Callback"):
+        est.fit(X, y)
