@@ -212,7 +212,7 @@ def _split_range(text):
     return bounds
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="folder in the authors' format")
     parser.add_argument(
@@ -242,7 +242,11 @@ def main(argv=None):
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the summary to this file")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     data = read_folder(args.data)
     config = {

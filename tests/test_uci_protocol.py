@@ -7,10 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-UCI_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "uci.py"
-spec = importlib.util.spec_from_file_location("uci", UCI_PATH)
-uci = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(uci)
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+uci = _load("uci")
+uci_early_stopping = _load("uci_early_stopping")
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +142,38 @@ def test_split_ranges_and_split_jobs_give_the_sequential_results(folder, tmp_pat
     assert parallel == both
     with pytest.raises(SystemExit):
         uci.main([*argv, "--splits", "2:1"])
+
+
+def test_early_stopping_diagnosis_last_epoch_is_the_protocol_pick(folder, tmp_path):
+    # The last snapshot is uci.py's grid fit: same pick, same validation LL.
+    out = tmp_path / "es.json"
+    argv = ["--data", str(folder), "--splits", "2", "--epochs", "6", "--passes", "20",
+            "--fine-tau", "3"]  # fmt: skip
+    summary = uci_early_stopping.main([*argv, "--every", "4", "--json", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    # 2 splits x 2 rates x snapshots after epochs 4 and 6 (the last)
+    assert sorted({r["epoch"] for r in rows}) == [4, 6]
+    assert len(rows) == 2 * 2 * 2
+    config = {
+        "epochs": 6,
+        "passes": 20,
+        "batch_size": 32,
+        "lr": 3e-3,
+        "lr_schedule": "cosine",
+        "fine_tau": 3,
+        "per_tau_fits": False,
+    }
+    data = uci.read_folder(folder)
+    last = uci_early_stopping.select(rows, last_epoch=True)
+    early = uci_early_stopping.select(rows, last_epoch=False)
+    for k in range(2):
+        protocol = uci.run_split(data, k, config, 1, 0)
+        assert (last[k]["dropout"], last[k]["tau"]) == (
+            protocol["dropout"],
+            protocol["tau"],
+        )
+        assert last[k]["validation_ll"] == pytest.approx(protocol["validation_ll"])
+        assert early[k]["validation_ll"] == max(
+            r["validation_ll"] for r in rows if r["split"] == k
+        )
+    assert summary["last_epoch"]["picks"] == [(r["dropout"], 6) for r in last]
