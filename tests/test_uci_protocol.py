@@ -19,6 +19,7 @@ def _load(name):
 
 uci = _load("uci")
 uci_early_stopping = _load("uci_early_stopping")
+uci_compare = _load("uci_compare")
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +178,36 @@ def test_early_stopping_diagnosis_last_epoch_is_the_protocol_pick(folder, tmp_pa
             r["validation_ll"] for r in rows if r["split"] == k
         )
     assert summary["last_epoch"]["picks"] == [(r["dropout"], 6) for r in last]
+
+
+def test_compare_with_authors_pairs_splits_by_index(folder, tmp_path, capsys):
+    results = tmp_path / "with_results"
+    results.mkdir()
+    (results / "results").mkdir()
+    np.savetxt(results / "results" / "test_MC_rmse_100_xepochs.txt", [1.0, 2.0, 4.0])
+    np.savetxt(results / "results" / "test_ll_100_xepochs.txt", [-1.0, -2.0, -3.0])
+    ours = {"dataset": "toy", "per_split": [
+        {"split": 2, "rmse": 3.0, "ll": -2.0},
+        {"split": 0, "rmse": 2.0, "ll": -2.0},
+    ]}  # fmt: skip
+    summary = tmp_path / "ours.json"
+    summary.write_text(json.dumps(ours))
+    result = uci_compare.main(["--data", str(results), "--json", str(summary)])
+    # splits 3 and 1: rmse 3 - 4 and 2 - 1, ll -2 - (-3) and -2 - (-1)
+    assert result["splits"] == 2
+    assert result["rmse"] == {
+        "ours": 2.5,
+        "authors": 2.5,
+        "difference": 0.0,
+        "difference_se": pytest.approx(1 / np.sqrt(2)),
+    }
+    assert result["ll"]["authors"] == -2.0
+    assert result["ll"]["difference"] == 0.0
+    assert "rmse ours 2.500, authors 2.500" in capsys.readouterr().out
+
+    ours["per_split"].append({"split": 3, "rmse": 1.0, "ll": -1.0})
+    summary.write_text(json.dumps(ours))
+    with pytest.raises(ValueError, match="have 3 splits, ours reach split 4"):
+        uci_compare.main(["--data", str(results), "--json", str(summary)])
+    with pytest.raises(ValueError, match="expected one results/test_MC_rmse_"):
+        uci_compare.main(["--data", str(folder), "--json", str(summary)])
