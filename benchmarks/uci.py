@@ -245,11 +245,9 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-
-    data = read_folder(args.data)
-    config = {
+def make_config(args):
+    """The options of the fits and of their scoring, from parsed arguments."""
+    return {
         "epochs": args.epochs,
         "passes": args.passes,
         "batch_size": args.batch_size,
@@ -258,6 +256,13 @@ def main(argv=None):
         "fine_tau": 0 if args.per_tau_fits else args.fine_tau,
         "per_tau_fits": args.per_tau_fits,
     }
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+
+    data = read_folder(args.data)
+    config = make_config(args)
     n_grid = len(data["dropout_rates"])
     n_fits = 1 + n_grid * (len(data["tau_values"]) if args.per_tau_fits else 1)
     first, stop = args.splits or (0, None)

@@ -116,16 +116,9 @@ def main(argv=None):
     )
     parser.set_defaults(passes=2000)
     args = parser.parse_args(argv)
-    if args.per_tau_fits:
-        parser.error("--per-tau-fits is not supported here")
-    config = {
-        "epochs": args.epochs,
-        "passes": args.passes,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "lr_schedule": args.lr_schedule,
-        "fine_tau": args.fine_tau,
-    }
+    if args.per_tau_fits or args.split_jobs > 1:
+        parser.error("--per-tau-fits and --split-jobs are not supported here")
+    config = uci.make_config(args)
     data = uci.read_folder(args.data)
     first, stop = args.splits or (0, None)
     indices = range(len(data["splits"]))[first:stop]

@@ -155,15 +155,7 @@ def test_early_stopping_diagnosis_last_epoch_is_the_protocol_pick(folder, tmp_pa
     # 2 splits x 2 rates x snapshots after epochs 4 and 6 (the last)
     assert sorted({r["epoch"] for r in rows}) == [4, 6]
     assert len(rows) == 2 * 2 * 2
-    config = {
-        "epochs": 6,
-        "passes": 20,
-        "batch_size": 32,
-        "lr": 3e-3,
-        "lr_schedule": "cosine",
-        "fine_tau": 3,
-        "per_tau_fits": False,
-    }
+    config = uci.make_config(uci.build_parser().parse_args(argv))
     data = uci.read_folder(folder)
     last = uci_early_stopping.select(rows, last_epoch=True)
     early = uci_early_stopping.select(rows, last_epoch=False)
