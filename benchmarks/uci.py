@@ -124,8 +124,9 @@ def evaluate(model, X, y, taus=None):
     return rmse, [float(mc_log_likelihood(y, passes, tau)) for tau in taus]
 
 
-def fit_and_score(data, fit_idx, score_idx, dropout, tau, taus, config, seed):
-    """Fit on ``fit_idx``; RMSE and log-likelihoods (one per tau) on ``score_idx``."""
+def fit_model(data, fit_idx, dropout, tau, config, seed, **extra):
+    """The protocol's model fitted on ``fit_idx`` (``extra``: more estimator
+    parameters, such as ``callbacks``)."""
     torch.set_num_threads(1)  # one fit per core when run in parallel
     X, y = data["X"], data["y"]
     model = make_model(
@@ -139,9 +140,15 @@ def fit_and_score(data, fit_idx, score_idx, dropout, tau, taus, config, seed):
         lr=config["lr"],
         lr_schedule=config["lr_schedule"],
         batch_size=config["batch_size"],
+        **extra,
     )
-    model.fit(X[fit_idx], y[fit_idx])
-    return evaluate(model, X[score_idx], y[score_idx], taus)
+    return model.fit(X[fit_idx], y[fit_idx])
+
+
+def fit_and_score(data, fit_idx, score_idx, dropout, tau, taus, config, seed):
+    """Fit on ``fit_idx``; RMSE and log-likelihoods (one per tau) on ``score_idx``."""
+    model = fit_model(data, fit_idx, dropout, tau, config, seed)
+    return evaluate(model, data["X"][score_idx], data["y"][score_idx], taus)
 
 
 def tau_grid(tau_values, n_fine):

@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from joblib import Parallel, delayed
 from skorch.callbacks import Callback
 
@@ -56,26 +55,15 @@ class Snapshots(Callback):
 
 def score_snapshots(data, k, dropout, config, every, seed):
     """Validation and test scores of each snapshot of one grid fit."""
-    torch.set_num_threads(1)
     X, y = data["X"], data["y"]
     train, test = data["splits"][k]
     fit_idx, val_idx = uci.fit_validation_split(train)
     taus = uci.tau_grid(data["tau_values"], config["fine_tau"])
     snapshots = Snapshots(every)
-    model = uci.make_model(
-        X.shape[1],
-        data["n_hidden"],
-        dropout,
-        float(np.median(data["tau_values"])),
-        config["epochs"],
-        config["passes"],
-        seed + k,
-        lr=config["lr"],
-        lr_schedule=config["lr_schedule"],
-        batch_size=config["batch_size"],
-        callbacks=[snapshots],
+    tau_train = float(np.median(data["tau_values"]))
+    model = uci.fit_model(
+        data, fit_idx, dropout, tau_train, config, seed + k, callbacks=[snapshots]
     )
-    model.fit(X[fit_idx], y[fit_idx])
     rows = []
     for epoch, state in snapshots.states.items():
         model[-1].net_.module_.load_state_dict(state)
