@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout._base import _has_fast_bfloat16
-from sklearn_mcdropout._mc import _mc_moments
+from sklearn_mcdropout._mc import _mc_moments, _ReferenceRunner
 
 
 def report_predict_mc(model, data_loader, T=100):
@@ -199,16 +199,15 @@ def main():
         f"{t_report / t_ours:.2f}x   dense-equivalent {flops / t_ours / 1e9:.1f} "
         f"GFLOP/s = {flops / t_ours / 1e9 / peak:.0%} of (c)"
     )
-    t_ref = best_time(
-        lambda: _mc_moments(module, Xt, T, est._mask_seed, fast=False), 1, device
-    )
+    reference, masks = _ReferenceRunner(module), est._runner_and_masks()[1]
+    t_ref = best_time(lambda: _mc_moments(reference, masks, Xt), 1, device)
     print(
         f"    plain reference, same masks:          {t_ref:8.3f} s   "
         f"{t_report / t_ref:.2f}x"
     )
 
     mean, std = est.predict(X, return_std=True)
-    ref_mean, ref_var = _mc_moments(module, Xt, T, est._mask_seed, fast=False)
+    ref_mean, ref_var = _mc_moments(reference, masks, Xt)
     ref_mean = est._unscale(ref_mean)
     ref_std = np.sqrt(ref_var * est._y_train_std**2 + 1 / est.tau_)
     scale = np.abs(ref_mean).max()

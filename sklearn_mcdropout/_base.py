@@ -1,8 +1,11 @@
-"""What MCDropoutRegressor and MCDropoutClassifier share: training and inputs."""
+"""What MCDropoutRegressor and MCDropoutClassifier share: fit, inputs, passes."""
 
 import copy
+import os
+import sys
 import warnings
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,7 +17,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 from torch import nn
 
-from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers, _dropout_layers
+from ._mc import _make_runner, _Masks
+from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers
 from ._training import _CosineLR, _TensorBatches
 from ._version import __version__
 
@@ -23,15 +27,28 @@ MAX_ABS_INPUT = float(np.sqrt(np.finfo(np.float32).max))
 # Methods returning every pass hold n_samples x n_passes x n_outputs floats;
 # above this they refuse.
 MAX_STORED_PASS_VALUES = 2**27
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SKLEARN_BASE = os.path.join("sklearn", "base.py")
 
 
 class _MCDropoutBase(BaseEstimator):
-    """Training by skorch, input validation and the MC passes' precision.
+    """Fit, input validation and the Monte Carlo passes of both estimators.
 
-    Subclasses set ``_net_class`` (a skorch net), ``_criterion``,
-    ``_validation_callbacks`` (the names of the net's default callbacks that
-    score validation data), and define ``_check_output`` and
-    ``_resolve_weight_decay``.
+    :meth:`_fit` is the one fit: it validates, trains the network with skorch
+    on the training rows and draws the prediction masks, calling the hooks
+    that differ between the estimators. Subclasses set ``_net_class`` (a
+    skorch net), ``_criterion``, ``_validation_callbacks`` (the names of the
+    net's default callbacks that score validation data) and
+    ``_no_epistemic_part`` (what a user loses without dropout), and define
+
+    - ``_encode_y(y)``: the training target as an array and the number of
+      network outputs (the regressor standardises, the classifier encodes
+      the labels into ``classes_``);
+    - ``_held_out_rows(n_samples, rng)``: training and held-out rows;
+    - ``_fit_after_training(X_held_out, y_held_out)``: what is fitted after
+      training, on the held-out rows if any (the regressor's ``tau_``);
+    - ``_check_output(module, shape, n_outputs)`` and
+      ``_resolve_weight_decay(module, n_train)``.
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 (extended by subclasses)
@@ -53,6 +70,62 @@ class _MCDropoutBase(BaseEstimator):
         "verbose": ["verbose"],
         "module": [None, nn.Module, type],
     }
+
+    _validate_y_kwargs: ClassVar[dict] = {}
+
+    def _fit(self, X, y):
+        """Validate, train on the training rows, fit the rest; return self."""
+        _check_columns(X)
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], **self._validate_y_kwargs
+        )
+        X = _as_float32(X, "X")
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to fit, got "
+                f"n_samples={X.shape[0]}."
+            )
+        y, n_outputs = self._encode_y(y)
+        device = _check_device(self.device)
+        self._check_param_combinations()
+        self._mask_seed, torch_seed, batch_seed, rng = self._seeds()
+        train, held_out = self._held_out_rows(X.shape[0], rng)
+        Xt, yt = torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)
+        self._fit_network(
+            Xt[train], yt[train], n_outputs, device, torch_seed, batch_seed
+        )
+        plan = _make_runner(self.net_.module_).plan(X.shape[1])
+        self._masks = _Masks(plan, self._mask_seed, self.n_passes)
+        if held_out is None:
+            self._fit_after_training(None, None)
+        else:
+            self._fit_after_training(Xt[held_out], y[held_out])
+        self._warn_if_no_epistemic_part()
+        return self
+
+    def _check_param_combinations(self):
+        """Refuse parameters that are valid alone but not together."""
+
+    def _held_out_rows(self, n_samples, rng):
+        return slice(None), None
+
+    def _fit_after_training(self, X_held_out, y_held_out):
+        """Nothing to fit after training unless a subclass says so."""
+
+    def _runner_and_masks(self, n_passes=None, seed=None):
+        """The pass runner on the fitted network and the masks of the passes.
+
+        The masks drawn at fit serve every call with the fitted seed and
+        ``n_passes``; other seeds (``sample_y``) or a changed ``n_passes``
+        draw theirs for the call.
+        """
+        n_passes = self.n_passes if n_passes is None else n_passes
+        seed = self._mask_seed if seed is None else seed
+        masks = self._masks
+        if (masks.seed, masks.n_passes) != (seed, n_passes):
+            masks = _Masks(masks.plan, seed, n_passes)
+        module = self.net_.module_
+        return _make_runner(module, self._dtype(), _device_of(module)), masks
 
     def _seeds(self):
         """Seeds of the prediction masks, training and batch order, and the rng."""
@@ -128,32 +201,28 @@ class _MCDropoutBase(BaseEstimator):
         check_is_fitted(self)
         _check_columns(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        device = next(self.net_.module_.parameters()).device
+        device = _device_of(self.net_.module_)
         return torch.as_tensor(_as_float32(X, "X"), device=device)
 
     def _dtype(self):
         """The torch dtype of the prediction passes on the fitted device."""
         if self.pass_dtype == "float32":
             return torch.float32
-        device = next(self.net_.module_.parameters()).device
+        device = _device_of(self.net_.module_)
         if _has_fast_bfloat16(device):
             return torch.bfloat16
-        warnings.warn(
+        _warn(
             f"pass_dtype='bfloat16' is not fast on device {str(device)!r} (no "
-            "bfloat16 matrix units); predicting in float32.",
-            UserWarning,
-            stacklevel=3,
+            "bfloat16 matrix units); predicting in float32."
         )
         return torch.float32
 
-    def _warn_if_no_epistemic_part(self, consequence):
-        rates = [layer.p for layer in _dropout_layers(self.net_.module_)]
+    def _warn_if_no_epistemic_part(self):
+        rates = [p for _, p in self._masks.plan]
         if self.n_passes == 1 or all(p == 0 for p in rates):
-            warnings.warn(
+            _warn(
                 "With n_passes=1 or all dropout rates 0 the passes do not vary: "
-                f"{consequence}",
-                UserWarning,
-                stacklevel=3,
+                f"{self._no_epistemic_part}"
             )
 
     def __getstate__(self):
@@ -172,6 +241,26 @@ class _MCDropoutBase(BaseEstimator):
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+
+def _warn(message, category=UserWarning):
+    """Warn, pointing at the first caller outside this package and sklearn.base.
+
+    That is the user's line for a direct call (``fit`` runs inside
+    scikit-learn's ``_fit_context`` wrapper), or the meta-estimator's.
+    """
+    frame, stacklevel = sys._getframe(1), 2
+    while frame is not None and _is_internal(frame.f_code.co_filename):
+        frame, stacklevel = frame.f_back, stacklevel + 1
+    warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def _is_internal(filename):
+    return filename.startswith(_PACKAGE_DIR) or filename.endswith(_SKLEARN_BASE)
+
+
+def _device_of(module):
+    return next(module.parameters()).device
 
 
 def _as_float32(X, name):

@@ -4,19 +4,14 @@ from numbers import Real
 from typing import ClassVar
 
 import numpy as np
-import torch
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
 from torch import nn
 
 from ._base import (
-    _as_float32,
-    _check_columns,
-    _check_device,
     _check_stored_size,
     _MCDropoutBase,
 )
@@ -192,6 +187,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     _net_class = _ClassifierNet
     _criterion = nn.CrossEntropyLoss
     _validation_callbacks = ("valid_loss", "valid_acc")
+    _no_epistemic_part = "the mutual information and the variation ratio are zero."
 
     def __init__(
         self,
@@ -245,26 +241,18 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self : object
             The fitted estimator.
         """
-        _check_columns(X)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        return self._fit(X, y)
+
+    def _encode_y(self, y):
+        """Class indices into ``classes_``, int64."""
         check_classification_targets(y)
-        X = _as_float32(X, "X")
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
                 "MCDropoutClassifier needs samples of at least 2 classes to fit; "
                 f"the data contain only one class: {self.classes_[0]!r}."
             )
-        device = _check_device(self.device)
-        self._mask_seed, torch_seed, batch_seed, _ = self._seeds()
-        Xt = torch.as_tensor(X, device=device)
-        yt = torch.as_tensor(y_encoded.astype(np.int64), device=device)
-        n_classes = len(self.classes_)
-        self._fit_network(Xt, yt, n_classes, device, torch_seed, batch_seed)
-        self._warn_if_no_epistemic_part(
-            "the mutual information and the variation ratio are zero."
-        )
-        return self
+        return y_encoded.astype(np.int64), len(self.classes_)
 
     def predict_proba(self, X):
         """Monte Carlo predictive class probabilities.
@@ -373,16 +361,12 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         """
         Xt = self._validate_X_predict(X)
         _check_stored_size(Xt.shape[0], self.n_passes, len(self.classes_))
-        logits = _mc_samples(
-            self.net_.module_, Xt, self.n_passes, self._mask_seed, dtype=self._dtype()
-        )
+        logits = _mc_samples(*self._runner_and_masks(), Xt)
         return softmax(logits, axis=-1)
 
     def _class_stats(self, X):
         Xt = self._validate_X_predict(X)
-        return _mc_class_stats(
-            self.net_.module_, Xt, self.n_passes, self._mask_seed, dtype=self._dtype()
-        )
+        return _mc_class_stats(*self._runner_and_masks(), Xt)
 
     def _check_output(self, module, shape, n_outputs):
         if shape != (2, n_outputs):

@@ -2,14 +2,26 @@
 
 Pass t uses the weights omega_t = {M_i diag(z_i^t)}: one Bernoulli mask z_i^t
 per dropout layer, the same for every input row (Gal & Ghahramani 2016,
-Section 3). The masks of pass t are drawn layer by layer from a private
-generator seeded by (seed, t) alone, so every chunk of rows, and every way of
-grouping the passes, sees the same T masks: a row's prediction does not depend
-on the rows predicted with it, and the first T passes of a longer run are
-those of a shorter one.
+Section 3).
+
+Where the masks come from: :func:`_draw_masks`, the only place that draws
+them. The masks of pass t are drawn on the CPU, call by call in the order the
+network applies its dropout layers, from a generator seeded by (seed, t)
+alone. So they are the same on every device, for every chunk of rows and
+every way of grouping the passes: a row's prediction does not depend on the
+rows predicted with it, and the first T passes of a longer run are those of a
+shorter one. :class:`_Masks` holds them (drawn once, with the fitted model)
+or draws them block by block where holding them would take too much memory.
+
+Where the T passes run: ``passes`` of a runner, chosen by
+:func:`_make_runner`, which yields the outputs of consecutive blocks of
+passes, each of shape (n_block, n_rows, n_outputs); :func:`_mc_moments`,
+:func:`_mc_samples` and :func:`_mc_class_stats` stream their statistics over
+those blocks.
 """
 
 import copy
+import math
 
 import numpy as np
 import torch
@@ -38,6 +50,10 @@ _ALIGN = 32
 # Chains whose pass costs fewer multiply-adds than this run many passes per
 # batched product: for small networks the per-pass overhead dominates.
 _BATCHED_MAX_MACS = 2**21
+# Masks of at most this many units in all (passes x units per pass, one byte
+# each) are drawn once and held; larger sets are drawn per block of passes.
+_MAX_HELD_MASK_VALUES = 2**22
+_PASS_BLOCK = 256
 
 
 def _pass_seed(seed, t):
@@ -45,15 +61,49 @@ def _pass_seed(seed, t):
     return (seed * 0x9E3779B1 + t * 0x85EBCA77 + 1) % 2**32
 
 
-def _keep_mask(gen, size, p, device):
-    """Bernoulli(1 - p) keep mask, or None when nothing is dropped."""
-    if p == 0:
-        return None
-    return torch.rand(size, generator=gen, device=device) >= p
+def _draw_masks(plan, seed, start, stop):
+    """Keep masks of passes ``start`` to ``stop - 1``, drawn on the CPU.
+
+    ``plan`` lists the (shape, rate) of each dropout call of one forward pass,
+    in call order. Returns, per call, a bool tensor of shape
+    (stop - start, *shape), where True keeps a unit with probability 1 - rate,
+    or None for a rate of 0 (nothing dropped, nothing drawn).
+    """
+    keeps = [
+        None if p == 0 else torch.empty((stop - start, *shape), dtype=torch.bool)
+        for shape, p in plan
+    ]
+    gen = torch.Generator()
+    for i, t in enumerate(range(start, stop)):
+        gen.manual_seed(_pass_seed(seed, t))
+        for keep, (shape, p) in zip(keeps, plan, strict=True):
+            if keep is not None:
+                keep[i] = torch.rand(shape, generator=gen) >= p
+    return keeps
+
+
+class _Masks:
+    """The keep masks of passes 0 to ``n_passes - 1`` drawn from ``seed``."""
+
+    def __init__(self, plan, seed, n_passes):
+        self.plan, self.seed, self.n_passes = plan, seed, n_passes
+        n_values = n_passes * sum(math.prod(shape) for shape, _ in plan)
+        held = n_values <= _MAX_HELD_MASK_VALUES
+        self._held = _draw_masks(plan, seed, 0, n_passes) if held else None
+
+    def blocks(self, step, device):
+        """Yield (n_block, masks) for consecutive blocks of at most ``step`` passes."""
+        for start in range(0, self.n_passes, step):
+            stop = min(start + step, self.n_passes)
+            if self._held is None:
+                keeps = _draw_masks(self.plan, self.seed, start, stop)
+            else:
+                keeps = [None if k is None else k[start:stop] for k in self._held]
+            yield stop - start, [None if k is None else k.to(device) for k in keeps]
 
 
 class _ReferenceRunner:
-    """Any network: a copy in eval mode whose dropout layers apply the shared mask.
+    """Any network: a copy in eval mode whose dropout layers apply the masks.
 
     Only the dropout layers are stochastic; BatchNorm and other mode-dependent
     layers stay in eval mode. The copy keeps the fitted network untouched and
@@ -62,40 +112,59 @@ class _ReferenceRunner:
 
     def __init__(self, module):
         self.module = copy.deepcopy(module).eval()
+        self._keeps = None
         for layer in _dropout_layers(self.module):
             layer.register_forward_hook(self._apply_mask)
 
+    def plan(self, n_features):
+        """(shape, rate) of each dropout call, from one forward pass."""
+        self._calls = []
+        param = next(self.module.parameters(), torch.empty(0))
+        X = torch.zeros(1, n_features, device=param.device, dtype=param.dtype)
+        with torch.inference_mode():
+            self.module(X)
+        return self._calls
+
     def _apply_mask(self, layer, inputs, output):
         x = inputs[0]
-        keep = _keep_mask(self._gen, x.shape[1:], layer.p, x.device)
+        if self._keeps is None:  # recording the plan
+            self._calls.append((tuple(x.shape[1:]), float(layer.p)))
+            return output
+        keep = self._keeps[len(self._calls)]
+        self._calls.append(None)
         return output if keep is None else x * keep / (1 - layer.p)
 
-    def passes(self, X, seeds):
-        self._gen = torch.Generator(device=X.device)
-        for seed in seeds:
-            self._gen.manual_seed(seed)
-            yield self.module(X).reshape(X.shape[0], -1)
+    def width(self):
+        return _widest(self.module)
+
+    @property
+    def dtype(self):
+        return next(self.module.parameters()).dtype
+
+    def passes(self, X, masks):
+        for n_block, keeps in masks.blocks(_PASS_BLOCK, X.device):
+            for t in range(n_block):
+                self._keeps = [_at(k, t) for k in keeps]
+                self._calls = []
+                yield self.module(X).reshape(1, X.shape[0], -1)
+        self._keeps = None
 
 
-class _ChainRunner:
+class _Chain:
     """``nn.Sequential`` of Linear, elementwise activation and Dropout layers.
 
-    A mask folds into the weights (W_i = M_i diag(z_i), Section 3 of Gal &
-    Ghahramani 2016): a dropped unit's row of its own layer and its column of
-    the next layer are skipped, so each pass multiplies only the kept units.
-    With no input dropout the first hidden layer A and its product P = A W^T
-    with the second layer's weights are the same in every pass; each pass then
-    only subtracts the dropped units' share, (P - A_d W_d^T) / (1 - p).
+    ``blocks`` holds (linear, activation or None, dropout rate or None) per
+    Linear layer, ``input_p`` the rate of a dropout layer before the first.
     """
 
-    def __init__(self, blocks, input_p, cache=True):
+    def __init__(self, blocks, input_p):
         self.blocks = blocks
         self.input_p = input_p
-        self.cache = cache
+        self.dtype = blocks[0][0].weight.dtype
 
     @classmethod
     def from_module(cls, module):
-        """The runner for ``module``, or None if it is not such a chain."""
+        """The chain of ``module``, or None if it is not such a chain."""
         if type(module) is not nn.Sequential:
             return None
         layers = list(module)
@@ -114,64 +183,102 @@ class _ChainRunner:
             return None
         return cls(blocks, input_p)
 
-    def _macs(self):
+    def plan(self, n_features):
+        """(shape, rate) of each dropout call: the input's, then each block's."""
+        calls = [] if self.input_p is None else [((n_features,), self.input_p)]
+        calls += [
+            ((lin.out_features,), p) for lin, _, p in self.blocks if p is not None
+        ]
+        return calls
+
+    def split(self, keeps):
+        """The input's mask and one mask (or None) per block, from the calls."""
+        calls = iter(keeps)
+        keep_in = None if self.input_p is None else next(calls)
+        return keep_in, [None if p is None else next(calls) for _, _, p in self.blocks]
+
+    def macs(self):
         return sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
 
-    def _draw(self, gen, device):
-        keep_in = None
-        if self.input_p is not None:
-            size = self.blocks[0][0].in_features
-            keep_in = _keep_mask(gen, size, self.input_p, device)
-        keeps = [
-            None if p is None else _keep_mask(gen, lin.out_features, p, device)
-            for lin, _, p in self.blocks
-        ]
-        return keep_in, keeps
+    def width(self):
+        return max(max(lin.in_features, lin.out_features) for lin, _, _ in self.blocks)
+
+
+class _SparseChainRunner:
+    """A chain whose passes multiply only the kept units.
+
+    A mask folds into the weights (W_i = M_i diag(z_i), Section 3 of Gal &
+    Ghahramani 2016): a dropped unit's row of its own layer and its column of
+    the next layer are skipped. With no input dropout the first hidden layer
+    A and its product P = A W^T with the second layer's weights are the same
+    in every pass; each pass then only subtracts the dropped units' share,
+    (P - A_d W_d^T) / (1 - p).
+    """
+
+    def __init__(self, chain, cache=True):
+        self.chain = chain
+        self.cache = cache
+        self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
 
     def _uses_cache(self, n_passes):
         # The cached product costs one full pass; it pays off over a few passes.
-        p0 = self.blocks[0][2]
+        blocks, p0 = self.chain.blocks, self.chain.blocks[0][2]
         return (
             self.cache
-            and self.input_p is None
-            and len(self.blocks) >= 2
+            and self.chain.input_p is None
+            and len(blocks) >= 2
             and p0 is not None
             and p0 < 0.5
             and n_passes >= 4
         )
 
-    def passes(self, X, seeds):
-        gen = torch.Generator(device=X.device)
-        cached = self._uses_cache(len(seeds))
+    def passes(self, X, masks):
+        cached = self._uses_cache(masks.n_passes)
         if cached:
             A0, P = self._cache(X)
-        for seed in seeds:
-            keep_in, keeps = self._draw(gen.manual_seed(seed), X.device)
-            if cached:
-                cols, col_scale = _select(keeps[1], self.blocks[1][2])
-                h, start = self._from_cache(A0, P, keeps[0], cols), 2
-            else:
-                cols, col_scale = _select(keep_in, self.input_p)
-                h, start = (X if cols is None else X[:, cols]), 0
-            for (lin, act, p), keep in zip(
-                self.blocks[start:], keeps[start:], strict=True
-            ):
-                rows, row_scale = _select(keep, p)
-                W = _submatrix(lin.weight, rows, cols, col_scale)
-                b = lin.bias if rows is None or lin.bias is None else lin.bias[rows]
-                h = _act(act, F.linear(h, W, b))
-                cols, col_scale = rows, row_scale
-            yield h
+            p1 = self.chain.blocks[1][2]
+        for n_block, keeps in masks.blocks(_PASS_BLOCK, X.device):
+            keep_in, block_keeps = self.chain.split(keeps)
+            for t in range(n_block):
+                pass_keeps = [_at(k, t) for k in block_keeps]
+                if cached:
+                    cols, col_scale = _select(pass_keeps[1], p1)
+                    h = self._from_cache(A0, P, pass_keeps[0], cols)
+                    out = self._forward(h, 2, pass_keeps, cols, col_scale)
+                else:
+                    cols, col_scale = _select(_at(keep_in, t), self.chain.input_p)
+                    h = X if cols is None else X[:, cols]
+                    out = self._forward(h, 0, pass_keeps, cols, col_scale)
+                yield out.unsqueeze(0)
+
+    def _forward(self, h, start, keeps, cols, col_scale):
+        """A pass from block ``start`` on, ``h`` holding the units ``cols`` only."""
+        for (lin, act, p), keep in zip(
+            self.chain.blocks[start:], keeps[start:], strict=True
+        ):
+            # h holds the units ``cols`` of the previous layer, so this layer
+            # uses the columns ``cols`` of W (each times its mask factor) and
+            # computes only its own kept units, the rows ``rows`` of W.
+            rows, row_scale = _select(keep, p)
+            W = _submatrix(lin.weight, rows, cols, col_scale)
+            b = lin.bias if rows is None or lin.bias is None else lin.bias[rows]
+            h = _act(act, F.linear(h, W, b))
+            cols, col_scale = rows, row_scale
+        return h
 
     def _cache(self, X):
         """First hidden layer A0 and P = (A0 W1^T) / (1 - p0) + b1, all units."""
-        (lin0, act0, p0), (lin1, _, _) = self.blocks[:2]
+        (lin0, act0, p0), (lin1, _, _) = self.chain.blocks[:2]
         A0 = _act(act0, F.linear(X, lin0.weight, lin0.bias))
         return A0, F.linear(A0, lin1.weight / (1 - p0), lin1.bias)
 
     def _from_cache(self, A0, P, keep0, rows):
-        """Second hidden layer's units ``rows`` from the cache, given mask 0."""
-        (_, _, p0), (lin1, act1, _) = self.blocks[:2]
+        """The second hidden layer's units ``rows`` from the cache, given mask 0.
+
+        Their pre-activation is (P - A0_d W1_d^T / (1 - p0))[:, rows], where d
+        are the units that mask 0 drops.
+        """
+        (_, _, p0), (lin1, act1, _) = self.chain.blocks[:2]
         Z = P if rows is None else P[:, rows]
         if keep0 is not None:
             W1 = lin1.weight if rows is None else lin1.weight[rows]
@@ -183,23 +290,30 @@ class _ChainRunner:
         return _act(act1, Z)
 
 
+def _at(keep, t):
+    return None if keep is None else keep[t]
+
+
 def _select(keep, p):
     """Units to compute for a mask, and the factor of each in the next layer.
 
     The kept units, padded with dropped ones up to a multiple of ``_ALIGN``
     (matrix products run much faster on aligned sizes), and per unit the
-    inverted-dropout factor 1 / (1 - p), 0 for padding.
+    inverted-dropout factor z / (1 - p): 1 / (1 - p) if kept, 0 for padding.
     """
     if keep is None:
         return None, None
     n_kept = int(keep.sum())
     size = min(keep.numel(), -(-n_kept // _ALIGN) * _ALIGN)
     dropped = (~keep).to(torch.uint8)  # sorting bool is not supported everywhere
+    # A stable sort puts the kept units first, in order; the first ``size``
+    # are the kept ones and the padding, re-sorted into the layer's order.
     units = torch.argsort(dropped, stable=True)[:size].sort().values
     return units, keep[units] / (1 - p)
 
 
 def _submatrix(weight, rows, cols, col_scale):
+    """W[rows][:, cols] diag(col_scale): the block of M_i diag(z_i) computed."""
     W = weight if rows is None else weight[rows]
     return W if cols is None else W[:, cols] * col_scale.to(W.dtype)
 
@@ -211,56 +325,47 @@ def _act(act, z):
     return z.clamp_min_(0) if type(act) is nn.ReLU else act(z)
 
 
-class _BatchedChainRunner(_ChainRunner):
+class _BatchedChainRunner:
     """A small chain: many passes per batched product, masks applied densely.
 
     Pass t multiplies by diag(z_t) / (1 - p) after each dropout layer; a block
     of passes is one batched matrix product per layer over (pass, row) pairs.
     """
 
-    def passes(self, X, seeds):
-        gen = torch.Generator(device=X.device)
+    def __init__(self, chain):
+        self.chain = chain
+        self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
+
+    def passes(self, X, masks):
         first = None
-        if self.input_p is None:  # the first layer is the same in every pass
-            lin, act, _ = self.blocks[0]
+        if self.chain.input_p is None:  # the first layer is the same in every pass
+            lin, act, _ = self.chain.blocks[0]
             first = _act(act, F.linear(X, lin.weight, lin.bias))
         budget = _chunk_elements(X.device)
-        step = max(1, budget // (X.shape[0] * self._width()))
-        for start in range(0, len(seeds), step):
-            block = seeds[start : start + step]
-            draws = [self._draw(gen.manual_seed(seed), X.device) for seed in block]
-            yield from self._block(X, first, draws)
+        step = max(1, budget // (X.shape[0] * self.width()))
+        for n_block, keeps in masks.blocks(step, X.device):
+            yield self._block(X, first, *self.chain.split(keeps), n_block)
 
-    def _width(self):
-        return max(max(lin.in_features, lin.out_features) for lin, _, _ in self.blocks)
-
-    def _block(self, X, first, draws):
-        n_passes = len(draws)
+    def _block(self, X, first, keep_in, keeps, n_block):
+        blocks = list(zip(self.chain.blocks, keeps, strict=True))
         if first is None:
-            h = X.expand(n_passes, *X.shape)
-            h = h * _stacked([d[0] for d in draws], self.input_p, X)
-            blocks = enumerate(self.blocks)
+            h = X.expand(n_block, *X.shape) * _factors(keep_in, self.chain.input_p, X)
         else:
-            h = first.expand(n_passes, *first.shape)
-            blocks = enumerate(self.blocks[1:], start=1)
-            p0 = self.blocks[0][2]
-            if p0 is not None:
-                h = h * _stacked([d[1][0] for d in draws], p0, X)
-        for i, (lin, act, p) in blocks:
-            h = _act(act, F.linear(h, lin.weight, lin.bias))
-            if p is not None:
-                h = h * _stacked([d[1][i] for d in draws], p, X)
+            (_, _, p0), keep0 = blocks.pop(0)
+            h = first.expand(n_block, *first.shape) * _factors(keep0, p0, X)
+        for (lin, act, p), keep in blocks:
+            h = _act(act, F.linear(h, lin.weight, lin.bias)) * _factors(keep, p, X)
         return h
 
 
-def _stacked(keeps, p, X):
-    """Per-pass inverted-dropout factors, shape (passes, 1, units)."""
-    if keeps[0] is None:
+def _factors(keep, p, X):
+    """Per-pass inverted-dropout factors z_t / (1 - p), shape (passes, 1, units)."""
+    if keep is None:
         return 1.0
-    return (torch.stack(keeps) / (1 - p)).unsqueeze(1).to(X.dtype)
+    return (keep / (1 - p)).unsqueeze(1).to(X.dtype)
 
 
-def _make_runner(module, fast=True, dtype=torch.float32, device=None):
+def _make_runner(module, dtype=torch.float32, device=None):
     """The fastest runner for ``module`` on ``device``, computing in ``dtype``.
 
     In float32 it is exact. In a reduced precision the passes run on a copy of
@@ -272,60 +377,58 @@ def _make_runner(module, fast=True, dtype=torch.float32, device=None):
     """
     if dtype != torch.float32:
         module = copy.deepcopy(module).to(dtype)
-    runner = _ChainRunner.from_module(module) if fast else None
-    if runner is None:
+    chain = _Chain.from_module(module)
+    if chain is None:
         return _ReferenceRunner(module)
     on_gpu = device is not None and torch.device(device).type == "cuda"
-    if on_gpu or runner._macs() <= _BATCHED_MAX_MACS:
-        return _BatchedChainRunner(runner.blocks, runner.input_p)
-    runner.cache = dtype == torch.float32
-    return runner
+    if on_gpu or chain.macs() <= _BATCHED_MAX_MACS:
+        return _BatchedChainRunner(chain)
+    return _SparseChainRunner(chain, cache=dtype == torch.float32)
 
 
 def _chunk_elements(device):
     return _GPU_CHUNK_ELEMENTS if device.type == "cuda" else _CHUNK_ELEMENTS
 
 
-def _chunks(X, module):
-    """Yield (rows, X_chunk) in chunks that keep activations bounded."""
+def _widest(module):
     widths = [m.weight.shape[0] for m in module.modules() if isinstance(m, nn.Linear)]
-    step = max(64, _chunk_elements(X.device) // max(widths, default=1024))
+    return max(widths, default=1024)
+
+
+def _mc_chunks(runner, X, masks):
+    """Yield (rows, blocks) per chunk of rows of ``X``.
+
+    ``blocks`` iterates over the outputs of the chunk's passes, in blocks of
+    shape (n_block, n_chunk, n_outputs), the masks of pass t shared by every
+    chunk.
+    """
+    step = max(64, _chunk_elements(X.device) // runner.width())
+    X = X.to(runner.dtype)
     for start in range(0, X.shape[0], step):
         rows = slice(start, min(start + step, X.shape[0]))
-        yield rows, X[rows]
-
-
-def _mc_chunks(module, X, n_passes, seed, fast=True, dtype=torch.float32):
-    """Yield (rows, passes) per chunk of rows of ``X``.
-
-    ``passes`` iterates over the ``n_passes`` outputs for the chunk, each of
-    shape (n_chunk, n_outputs), the masks of pass t shared by every chunk.
-    """
-    runner = _make_runner(module, fast, dtype, X.device)
-    seeds = [_pass_seed(seed, t) for t in range(n_passes)]
-    for rows, Xc in _chunks(X.to(dtype), module):
-        yield rows, runner.passes(Xc, seeds)
+        yield rows, runner.passes(X[rows], masks)
 
 
 @torch.inference_mode()
-def _mc_moments(module, X, n_passes, seed, fast=True, dtype=torch.float32):
-    """Mean and variance (ddof=0) over ``n_passes`` passes of a 1-output network.
+def _mc_moments(runner, masks, X):
+    """Mean and variance (ddof=0) over the passes of a 1-output network.
 
-    Streams over passes (sums shifted by the first pass, in float64), so memory
-    does not grow with ``n_passes``.
+    Streams over the passes (sums shifted by the first pass, in float64), so
+    memory does not grow with the number of passes.
     """
+    n_passes = masks.n_passes
     mean = np.empty(X.shape[0])
     var = np.empty(X.shape[0])
-    for rows, passes in _mc_chunks(module, X, n_passes, seed, fast, dtype):
+    for rows, blocks in _mc_chunks(runner, X, masks):
         shift = s1 = s2 = None
-        for y in passes:
-            y = y.reshape(-1).double()
+        for y in blocks:
+            y = y.reshape(y.shape[0], -1).double()
             if shift is None:
-                shift, s1, s2 = y, torch.zeros_like(y), torch.zeros_like(y)
-                continue
+                shift = y[0]
+                s1, s2 = torch.zeros_like(shift), torch.zeros_like(shift)
             d = y - shift
-            s1 += d
-            s2 += d * d
+            s1 += d.sum(dim=0)
+            s2 += (d * d).sum(dim=0)
         m = s1 / n_passes
         mean[rows] = (shift + m).cpu().numpy()
         var[rows] = (s2 / n_passes - m * m).clamp_min(0).cpu().numpy()
@@ -333,39 +436,37 @@ def _mc_moments(module, X, n_passes, seed, fast=True, dtype=torch.float32):
 
 
 @torch.inference_mode()
-def _mc_samples(module, X, n_passes, seed, fast=True, dtype=torch.float32):
-    """The ``n_passes`` outputs, shape (n_samples, n_passes, n_outputs), float64."""
+def _mc_samples(runner, masks, X):
+    """The outputs of every pass, shape (n_samples, n_passes, n_outputs), float64."""
     out = None
-    for rows, passes in _mc_chunks(module, X, n_passes, seed, fast, dtype):
-        for t, y in enumerate(passes):
+    for rows, blocks in _mc_chunks(runner, X, masks):
+        t = 0
+        for y in blocks:
             if out is None:
-                out = np.empty((X.shape[0], n_passes, y.shape[1]))
-            out[rows, t] = y.double().cpu().numpy()
+                out = np.empty((X.shape[0], masks.n_passes, y.shape[2]))
+            out[rows, t : t + y.shape[0]] = y.double().cpu().numpy().transpose(1, 0, 2)
+            t += y.shape[0]
     return out
 
 
 @torch.inference_mode()
-def _mc_class_stats(module, X, n_passes, seed, fast=True, dtype=torch.float32):
-    """Streamed class statistics over ``n_passes`` passes of a logit network.
+def _mc_class_stats(runner, masks, X):
+    """Streamed class statistics over the passes of a logit network.
 
     Returns the mean over the passes of the softmax probabilities, shape
     (n_samples, n_classes), the mean over the passes of their entropy (nats),
     shape (n_samples,), and how often each class is a pass's argmax, shape
-    (n_samples, n_classes). Memory does not grow with ``n_passes``.
+    (n_samples, n_classes). Memory does not grow with the number of passes.
     """
+    n_passes = masks.n_passes
     proba = entropy = votes = None
-    for rows, passes in _mc_chunks(module, X, n_passes, seed, fast, dtype):
-        s_proba = s_entropy = s_votes = None
-        for logits in passes:
-            p = torch.softmax(logits.double(), dim=1)
-            h = -torch.special.xlogy(p, p).sum(dim=1)
-            vote = F.one_hot(p.argmax(dim=1), p.shape[1])
-            if s_proba is None:
-                s_proba, s_entropy, s_votes = p, h, vote
-                continue
-            s_proba += p
-            s_entropy += h
-            s_votes += vote
+    for rows, blocks in _mc_chunks(runner, X, masks):
+        s_proba = s_entropy = s_votes = 0
+        for logits in blocks:
+            p = torch.softmax(logits.double(), dim=2)
+            s_proba = s_proba + p.sum(dim=0)
+            s_entropy = s_entropy - torch.special.xlogy(p, p).sum(dim=(0, 2))
+            s_votes = s_votes + F.one_hot(p.argmax(dim=2), p.shape[2]).sum(dim=0)
         if proba is None:
             n_classes = s_proba.shape[1]
             proba = np.empty((X.shape[0], n_classes))

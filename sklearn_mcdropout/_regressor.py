@@ -4,29 +4,25 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
-import torch
 from scipy.optimize import minimize_scalar
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 from torch import nn
 
 from ._base import (
     MAX_ABS_INPUT,
     MAX_STORED_PASS_VALUES,
-    _as_float32,
-    _check_columns,
-    _check_device,
     _check_stored_size,
     _MCDropoutBase,
 )
-from ._mc import _mc_moments, _mc_samples
+from ._mc import _make_runner, _mc_moments, _mc_samples
 from ._network import _AsColumn, _dropout_layers
 from ._training import _RegressorNet
 
 # return_cov builds an (n_samples x n_samples) matrix; above this it refuses.
 MAX_COV_SAMPLES = 10_000
+_NO_VARIANCE = 1e-8
 __all__ = [
     "MAX_ABS_INPUT",
     "MAX_COV_SAMPLES",
@@ -237,6 +233,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     _net_class = _RegressorNet
     _criterion = nn.MSELoss
     _validation_callbacks = ("valid_loss",)
+    _validate_y_kwargs: ClassVar[dict] = {"y_numeric": True}
+    _no_epistemic_part = (
+        "the epistemic part of the predictive std is zero and y_std is sqrt(1 / tau_)."
+    )
 
     def __init__(
         self,
@@ -296,44 +296,43 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self : object
             The fitted estimator.
         """
-        _check_columns(X)
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        return self._fit(X, y)
+
+    def _encode_y(self, y):
+        """The standardised target, (n, 1) float32; its mean and scale kept."""
         if y.dtype.kind not in "biuf":
             raise ValueError(f"y must be numeric for regression, got dtype {y.dtype}.")
-        X = _as_float32(X, "X")
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"MCDropoutRegressor needs at least 2 samples to fit, got "
-                f"n_samples={X.shape[0]}."
-            )
-        device = _check_device(self.device)
+        self._y_train_mean = float(np.mean(y))
+        self._y_train_std = _scale(y, self._y_train_mean)
+        y_scaled = (y - self._y_train_mean) / self._y_divisor()
+        return y_scaled.astype(np.float32).reshape(-1, 1), 1
+
+    def _check_param_combinations(self):
         if self.weight_decay == "auto" and self.tau == "auto":
             raise ValueError(
                 "weight_decay='auto' derives the weight decay from the model "
                 "precision and needs a numeric tau, got tau='auto'."
             )
-        self._y_train_mean = float(np.mean(y))
-        self._y_train_std = _scale(y)
-        y_scaled = ((y - self._y_train_mean) / self._y_train_std).astype(np.float32)
-        self._train(X, y_scaled.reshape(-1, 1), device)
-        self._warn_if_no_epistemic_part(
-            "the epistemic part of the predictive std is zero and y_std is "
-            "sqrt(1 / tau_)."
-        )
-        return self
 
-    def _train(self, X, y_scaled, device):
-        """Train on (X, y_scaled), holding rows out for tau_ if tau="auto"."""
-        self._mask_seed, torch_seed, batch_seed, rng = self._seeds()
-        train, held_out = _split(X.shape[0], self.tau, self.validation_fraction, rng)
-        Xt = torch.as_tensor(X, device=device)
-        yt = torch.as_tensor(y_scaled, device=device)
-        self._fit_network(Xt[train], yt[train], 1, device, torch_seed, batch_seed)
-        if self.tau == "auto":
-            tau_scaled = self._estimate_tau(Xt[held_out], y_scaled[held_out, 0])
-            self.tau_ = tau_scaled / self._y_train_std**2
-        else:
+    def _held_out_rows(self, n_samples, rng):
+        """Training and held-out rows; all rows train unless tau='auto'."""
+        if self.tau != "auto":
+            return slice(None), None
+        n_held_out = round(self.validation_fraction * n_samples)
+        n_held_out = min(max(1, n_held_out), n_samples - 1)
+        perm = rng.permutation(n_samples)
+        return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
+
+    def _fit_after_training(self, X_held_out, y_held_out):
+        if X_held_out is None:
             self.tau_ = float(self.tau)
+            return
+        tau_scaled = self._estimate_tau(X_held_out, y_held_out[:, 0])
+        self.tau_ = tau_scaled / self._y_divisor() ** 2
+
+    def _y_divisor(self):
+        """The unit of the standardised target: the std of y, or 1 if it is 0."""
+        return self._y_train_std or 1.0
 
     def predict(self, X, return_std=False, return_cov=False):
         """Predict using the Monte Carlo dropout network.
@@ -379,13 +378,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         if return_cov:
             _check_cov_size(Xt.shape[0])
             _check_stored_size(Xt.shape[0], self.n_passes)
-            passes = self._unscale(self._passes(Xt, self.n_passes, self._mask_seed))
+            passes = self._unscale(self._passes(Xt))
             y_cov = np.cov(passes, ddof=0).reshape(Xt.shape[0], Xt.shape[0])
             y_cov[np.diag_indices_from(y_cov)] += 1 / self.tau_
             return passes.mean(axis=1), y_cov
-        mean, var = _mc_moments(
-            self.net_.module_, Xt, self.n_passes, self._mask_seed, dtype=self._dtype()
-        )
+        mean, var = _mc_moments(*self._runner_and_masks(), Xt)
         y_mean = self._unscale(mean)
         if not return_std:
             return y_mean
@@ -409,7 +406,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """
         Xt = self._validate_X_predict(X)
         _check_stored_size(Xt.shape[0], self.n_passes)
-        return self._unscale(self._passes(Xt, self.n_passes, self._mask_seed))
+        return self._unscale(self._passes(Xt))
 
     def sample_y(self, X, n_samples=1, random_state=0):
         """Draw samples from the predictive distribution and evaluate at X.
@@ -450,9 +447,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             scale=np.sqrt(1 / self.tau_), size=functions.shape
         )
 
-    def _passes(self, Xt, n_passes, seed):
-        module, dtype = self.net_.module_, self._dtype()
-        return _mc_samples(module, Xt, n_passes, seed, dtype=dtype)[:, :, 0]
+    def _passes(self, Xt, n_passes=None, seed=None):
+        runner, masks = self._runner_and_masks(n_passes, seed)
+        return _mc_samples(runner, masks, Xt)[:, :, 0]
 
     def _unscale(self, y_scaled):
         return y_scaled * self._y_train_std + self._y_train_mean
@@ -472,15 +469,17 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         # lambda = l^2 (1 - p) / (2 N tau) of the authors' code, with tau in
         # the units of the standardised target; torch's decay is 2 * lambda.
         dropout = np.mean([layer.p for layer in _dropout_layers(module)])
-        tau_scaled = self.tau * self._y_train_std**2
+        tau_scaled = self.tau * self._y_divisor() ** 2
         return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
 
     def _estimate_tau(self, X_held_out, y_held_out):
         """Precision maximising the held-out Gaussian likelihood (scaled y)."""
-        mean, var = _mc_moments(
-            self.net_.module_, X_held_out, self.n_passes, self._mask_seed
-        )
-        sq_residuals = (y_held_out - mean) ** 2
+        runner = _make_runner(self.net_.module_)
+        mean, var = _mc_moments(runner, self._masks, X_held_out)
+        # A target with no variance is predicted with a zero scale (_scale).
+        gain = self._y_train_std / self._y_divisor()
+        sq_residuals = (y_held_out - gain * mean) ** 2
+        var = gain**2 * var
 
         def nll(log_noise_var):
             total = var + np.exp(log_noise_var)
@@ -493,18 +492,15 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         return float(np.exp(-best.x))
 
 
-def _scale(y):
+def _scale(y, mean):
+    """The std of y, or 0 where y has no variance beyond rounding.
+
+    A relative spread below 1e-8 is taken as none, as scikit-learn takes a
+    scale below 10 eps as zero: the network then learns a zero standardised
+    target and predicts the mean of y exactly (times a zero scale).
+    """
     std = float(np.std(y))
-    return std if std > 0 else 1.0
-
-
-def _split(n_samples, tau, validation_fraction, rng):
-    """Training and held-out rows; all rows train unless tau='auto'."""
-    if tau != "auto":
-        return slice(None), None
-    n_held_out = min(max(1, round(validation_fraction * n_samples)), n_samples - 1)
-    perm = rng.permutation(n_samples)
-    return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
+    return std if std > _NO_VARIANCE * max(abs(mean), 1.0) else 0.0
 
 
 def _check_cov_size(n_rows):

@@ -17,7 +17,14 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutRegressor
-from sklearn_mcdropout._mc import _mc_moments, _mc_samples, _pass_seed
+from sklearn_mcdropout._mc import (
+    _make_runner,
+    _Masks,
+    _mc_moments,
+    _mc_samples,
+    _pass_seed,
+    _ReferenceRunner,
+)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -157,13 +164,25 @@ def test_fast_path_matches_reference_implementation(
     X = torch.randn(300, 4, device=device)
     for name, module in chains.items():
         module.to(device)
-        fast = _mc_moments(module, X, n_passes=25, seed=7)
-        ref = _mc_moments(module, X, n_passes=25, seed=7, fast=False)
-        np.testing.assert_allclose(fast[0], ref[0], rtol=1e-5, atol=1e-5, err_msg=name)
-        np.testing.assert_allclose(fast[1], ref[1], rtol=1e-4, atol=1e-6, err_msg=name)
+        fast, ref = _make_runner(module, device=device), _ReferenceRunner(module)
+        assert not isinstance(fast, _ReferenceRunner)
+        # Both runners apply the dropout calls in the same order and shapes,
+        # so the one mask-drawing function serves both.
+        plan = ref.plan(4)
+        assert fast.plan(4) == plan, name
+        masks = _Masks(plan, 7, 25)
+        fast_moments = _mc_moments(fast, masks, X)
+        ref_moments = _mc_moments(ref, masks, X)
         np.testing.assert_allclose(
-            _mc_samples(module, X, 5, seed=1),
-            _mc_samples(module, X, 5, seed=1, fast=False),
+            fast_moments[0], ref_moments[0], rtol=1e-5, atol=1e-5, err_msg=name
+        )
+        np.testing.assert_allclose(
+            fast_moments[1], ref_moments[1], rtol=1e-4, atol=1e-6, err_msg=name
+        )
+        masks = _Masks(plan, 1, 5)
+        np.testing.assert_allclose(
+            _mc_samples(fast, masks, X),
+            _mc_samples(ref, masks, X),
             rtol=1e-5,
             atol=1e-5,
             err_msg=name,
@@ -231,7 +250,8 @@ def test_reference_runner_matches_hand_computation():
         nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 1)
     )
     X = torch.randn(5, 2)
-    samples = _mc_samples(module, X, 4, seed=11, fast=False)[:, :, 0]
+    runner = _ReferenceRunner(module)
+    samples = _mc_samples(runner, _Masks(runner.plan(2), 11, 4), X)[:, :, 0]
     with torch.no_grad():
         hidden = torch.relu(module[0](X))
         for t in range(4):
@@ -297,24 +317,29 @@ def test_custom_module_batchnorm_stays_in_eval_mode():
     assert est.net_.module_.training
 
 
-def test_no_autograd_graph_is_built(fitted):
+@pytest.mark.parametrize("batched_max_macs", [0, 2**40], ids=["chain", "batched"])
+def test_no_autograd_graph_is_built(fitted, batched_max_macs, monkeypatch):
+    # Autograd saves tensors for backward whenever it records an operation
+    # on a tensor that requires grad; no saved tensor means no graph.
+    monkeypatch.setattr("sklearn_mcdropout._mc._BATCHED_MAX_MACS", batched_max_macs)
     est, X, _ = fitted
-    module = est.net_.module_
-    recorded = []
-    hook = module.register_forward_hook(lambda m, i, o: recorded.append(o))
-    try:
-        est.predict(X[:4], return_cov=True)
-    finally:
-        hook.remove()
-    assert all(not out.requires_grad for out in recorded)
-    assert all(p.grad is None or not p.grad.requires_grad for p in module.parameters())
-    from sklearn_mcdropout._mc import _ReferenceRunner
+    saved = []
 
-    runner = _ReferenceRunner(module)
-    with torch.inference_mode():
-        out = next(runner.passes(torch.zeros(2, 3), [0]))
-    assert not out.requires_grad
-    assert out.grad_fn is None
+    def pack(tensor):
+        saved.append(tensor.shape)
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        est.predict(X[:4], return_cov=True)
+        est.predict(X[:4], return_std=True)
+        est.sample_y(X[:4], n_samples=3)
+        runner = _ReferenceRunner(est.net_.module_)
+        masks = _Masks(runner.plan(X.shape[1]), 0, 2)
+        _mc_moments(runner, masks, torch.as_tensor(X[:4], dtype=torch.float32))
+        assert saved == []
+        # The hook does see a graph being built: the same network in training.
+        est.net_.module_(torch.as_tensor(X[:4], dtype=torch.float32))
+    assert saved
 
 
 def test_sample_y_shape_and_moments(fitted):
