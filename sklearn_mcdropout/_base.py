@@ -305,20 +305,33 @@ def _check_stored_size(n_rows, n_passes, n_outputs=1):
 
 
 def _check_columns(X):
-    """Refuse DataFrame columns holding categories or strings, by name."""
+    """Refuse DataFrame columns that cannot be converted to numbers, by name.
+
+    Categories and strings are refused; an object column is accepted when
+    its values are numbers, as scikit-learn's estimators accept it.
+    """
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(dtypes, "items"):
         return
     bad = [
         f"{name!r} ({dtype})"
         for name, dtype in dtypes.items()
-        if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype)
+        if isinstance(dtype, pd.CategoricalDtype)
+        or (pd.api.types.is_string_dtype(dtype) and not _holds_numbers(X[name]))
     ]
     if bad:
         raise ValueError(
             f"X has non-numeric columns {', '.join(bad)}; encode them first, "
             "e.g. with OneHotEncoder in a ColumnTransformer."
         )
+
+
+def _holds_numbers(column):
+    """Whether an object column holds only numbers (or missing values)."""
+    if column.dtype != object:
+        return False
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    return kind in ("integer", "floating", "mixed-integer-float", "decimal", "empty")
 
 
 def _check_device(device):

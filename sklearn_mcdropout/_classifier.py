@@ -250,7 +250,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         if len(self.classes_) < 2:
             raise ValueError(
                 "MCDropoutClassifier needs samples of at least 2 classes to fit; "
-                f"the data contain only one class: {self.classes_[0]!r}."
+                f"the data contain only one class: {self.classes_.tolist()[0]!r}."
             )
         return y_encoded.astype(np.int64), len(self.classes_)
 

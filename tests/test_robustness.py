@@ -14,22 +14,35 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
-from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 from sklearn_mcdropout._regressor import MAX_COV_SAMPLES
 
 RNG = np.random.default_rng(0)
 X_OK = RNG.normal(size=(30, 3))
 Y_OK = RNG.normal(size=30)
+LABELS = np.where(Y_OK > 0, "up", "down")
+ESTIMATORS = {"regressor": MCDropoutRegressor, "classifier": MCDropoutClassifier}
 
 
-def _tiny(**params):
+def _tiny(kind="regressor", **params):
     defaults = dict(hidden_layer_sizes=(8,), max_epochs=2, n_passes=5, random_state=0)
-    return MCDropoutRegressor(**{**defaults, **params})
+    return ESTIMATORS[kind](**{**defaults, **params})
+
+
+def _target(kind, y=Y_OK):
+    """``y`` for the regressor; for the classifier, labels where y is Y_OK."""
+    return LABELS if kind == "classifier" and y is Y_OK else y
 
 
 @pytest.fixture(scope="module")
 def fitted():
     return _tiny(max_epochs=5, n_passes=20).fit(X_OK, Y_OK)
+
+
+@pytest.fixture(scope="module", params=list(ESTIMATORS))
+def fitted_any(request):
+    kind = request.param
+    return kind, _tiny(kind, max_epochs=5, n_passes=20).fit(X_OK, _target(kind))
 
 
 def _with(value, row=0, col=0):
@@ -45,8 +58,11 @@ BAD_FIT_DATA = {
                  "Input y contains NaN"),
     "strings in X": (np.full((30, 3), "a"), Y_OK, ValueError,
                      "could not convert string to float"),
-    "object column": (pd.DataFrame({"a": ["x"] * 30, "b": Y_OK}), Y_OK, ValueError,
+    "string column": (pd.DataFrame({"a": ["x"] * 30, "b": Y_OK}), Y_OK, ValueError,
                       "non-numeric columns 'a'"),
+    "object column mixing numbers and strings": (
+        pd.DataFrame({"a": [1.5, "x"] * 15, "b": Y_OK}), Y_OK, ValueError,
+        r"non-numeric columns 'a' \(object"),
     "categorical column": (pd.DataFrame({"c": pd.Categorical(["u", "v"] * 15)}), Y_OK,
                            ValueError, r"non-numeric columns 'c' \(category\)"),
     "nullable column with NA": (
@@ -60,24 +76,52 @@ BAD_FIT_DATA = {
     "complex X": (X_OK + 1j, Y_OK, ValueError, "Complex data not supported"),
     "X and y lengths": (X_OK, Y_OK[:10], ValueError, "inconsistent numbers of samples"),
     "float32 overflow": (X_OK * 1e30, Y_OK, ValueError, "float32"),
-    "string y": (X_OK, np.array(["a"] * 30), ValueError, "y must be numeric"),
     "2-D y": (X_OK, np.c_[Y_OK, Y_OK], ValueError, "1d array"),
 }  # fmt: skip
+BAD_FIT_DATA_ONLY = {
+    "regressor": {
+        "string y": (X_OK, np.array(["a"] * 30), ValueError, "y must be numeric"),
+    },
+    "classifier": {
+        "one class": (X_OK, np.zeros(30), ValueError, "only one class: 0.0"),
+        "continuous y": (X_OK, Y_OK + 0.5, ValueError, "Unknown label type"),
+    },
+}
+BAD_FIT_CASES = [(kind, name) for kind in ESTIMATORS for name in BAD_FIT_DATA] + [
+    (kind, name) for kind, cases in BAD_FIT_DATA_ONLY.items() for name in cases
+]
 
 
-@pytest.mark.parametrize("name", BAD_FIT_DATA)
-def test_bad_fit_data_raises_before_training(name, monkeypatch):
-    X, y, error, match = BAD_FIT_DATA[name]
-    X_before = copy.deepcopy(X)
+@pytest.mark.parametrize(("kind", "name"), BAD_FIT_CASES)
+def test_bad_fit_data_raises_before_training(kind, name, monkeypatch):
+    X, y, error, match = {**BAD_FIT_DATA, **BAD_FIT_DATA_ONLY[kind]}[name]
+    y = _target(kind, y)
+    X_before, y_before = copy.deepcopy(X), copy.deepcopy(y)
     trained = []
-    monkeypatch.setattr(
-        "skorch.NeuralNetRegressor.fit", lambda *a, **k: trained.append(1)
-    )
+    monkeypatch.setattr("skorch.NeuralNet.fit", lambda *a, **k: trained.append(1))
     with pytest.raises(error, match=match):
-        _tiny().fit(X, y)
+        _tiny(kind).fit(X, y)
     assert not trained
     if isinstance(X, np.ndarray) and X.dtype.kind == "f":
         np.testing.assert_array_equal(X, X_before)
+    if isinstance(X, pd.DataFrame):
+        pd.testing.assert_frame_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+
+
+def test_object_columns_holding_numbers_are_accepted():
+    # As scikit-learn's estimators do (e.g. Ridge): only what cannot be
+    # converted to numbers is refused.
+    numbers = pd.DataFrame(X_OK, columns=["a", "b", "c"])
+    objects = numbers.astype({"a": object, "b": object})
+    assert list(objects.dtypes.astype(str)) == ["object", "object", "float64"]
+    for kind in ESTIMATORS:
+        expected = _tiny(kind).fit(numbers, _target(kind)).predict(numbers)
+        est = _tiny(kind).fit(objects, _target(kind))
+        np.testing.assert_array_equal(est.predict(objects), expected)
+        assert list(est.feature_names_in_) == ["a", "b", "c"]
+    # The caller's frame is unchanged.
+    assert list(objects.dtypes.astype(str)) == ["object", "object", "float64"]
 
 
 BAD_PREDICT_DATA = {
@@ -88,46 +132,70 @@ BAD_PREDICT_DATA = {
     "float32 overflow": (X_OK * 1e30, ValueError, "float32"),
     "3-D X": (X_OK.reshape(30, 3, 1), ValueError, "dim 3"),
     "strings": (np.full((4, 3), "a"), ValueError, "could not convert string"),
+    "string column": (pd.DataFrame({"a": ["x"] * 4, "b": 0.0, "c": 0.0}), ValueError,
+                      "non-numeric columns 'a'"),
+}  # fmt: skip
+PREDICT_METHODS = {
+    "regressor": {
+        "predict": lambda est, X: est.predict(X),
+        "predict_std": lambda est, X: est.predict(X, return_std=True),
+        "predict_cov": lambda est, X: est.predict(X, return_cov=True),
+        "predict_passes": lambda est, X: est.predict_passes(X),
+        "sample_y": lambda est, X: est.sample_y(X),
+    },
+    "classifier": {
+        "predict": lambda est, X: est.predict(X),
+        "predict_proba": lambda est, X: est.predict_proba(X),
+        "predict_log_proba": lambda est, X: est.predict_log_proba(X),
+        "predict_uncertainty": lambda est, X: est.predict_uncertainty(X),
+        "predict_proba_passes": lambda est, X: est.predict_proba_passes(X),
+    },
 }
 
 
+def _outputs(kind, est):
+    if kind == "regressor":
+        return est.predict(X_OK, return_std=True)
+    return est.predict_proba(X_OK), est.predict_uncertainty(X_OK).mutual_information
+
+
 @pytest.mark.parametrize("name", BAD_PREDICT_DATA)
-@pytest.mark.parametrize("method", ["predict", "predict_std", "sample_y"])
-def test_bad_predict_data_leaves_model_unchanged(fitted, name, method):
+def test_bad_predict_data_leaves_model_unchanged(fitted_any, name):
+    kind, est = fitted_any
     X, error, match = BAD_PREDICT_DATA[name]
-    before = copy.deepcopy(fitted.__dict__)
-    weights = {k: v.clone() for k, v in fitted.net_.module_.state_dict().items()}
-    expected = fitted.predict(X_OK, return_std=True)
-    call = {
-        "predict": lambda: fitted.predict(X),
-        "predict_std": lambda: fitted.predict(X, return_std=True),
-        "sample_y": lambda: fitted.sample_y(X),
-    }[method]
-    with pytest.raises(error, match=match):
-        call()
-    assert set(fitted.__dict__) == set(before)
-    for key, value in fitted.net_.module_.state_dict().items():
+    before = copy.deepcopy(est.__dict__)
+    weights = {k: v.clone() for k, v in est.net_.module_.state_dict().items()}
+    expected = _outputs(kind, est)
+    for method, call in PREDICT_METHODS[kind].items():
+        with pytest.raises(error, match=match):
+            call(est, X)
+        assert set(est.__dict__) == set(before), method
+    for key, value in est.net_.module_.state_dict().items():
         assert torch.equal(value, weights[key])
-    got = fitted.predict(X_OK, return_std=True)
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
+    for got, want in zip(_outputs(kind, est), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
-def test_read_only_and_non_contiguous_inputs_work(fitted):
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_read_only_and_non_contiguous_inputs_work(kind):
     X = np.asfortranarray(RNG.normal(size=(40, 6)))[:, ::2]
     y = RNG.normal(size=80)[::2]
+    y = np.where(y > 0, 1, 0) if kind == "classifier" else y
     X.setflags(write=False)
     y.setflags(write=False)
     assert not X.flags.c_contiguous
-    est = _tiny().fit(X, y)
+    est = _tiny(kind).fit(X, y)
     np.testing.assert_array_equal(est.predict(X), est.predict(np.ascontiguousarray(X)))
+
+
+def _net(n_outputs):
+    return nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.1), nn.Linear(4, n_outputs))
 
 
 BAD_PARAMS = {
     "dropout": (dict(dropout=1.0), r"'dropout' parameter .* range \[0.0, 1.0\)"),
     "negative dropout": (dict(dropout=-0.1), "'dropout' parameter"),
     "n_passes": (dict(n_passes=0), r"'n_passes' parameter .* range \[1, inf\)"),
-    "tau": (dict(tau=0.0), r"'tau' parameter .* range \(0.0, inf\)"),
     "empty layers": (dict(hidden_layer_sizes=()), "hidden_layer_sizes must be"),
     "zero width": (dict(hidden_layer_sizes=(8, 0)), "hidden_layer_sizes must be"),
     "activation": (dict(activation="swish"), "'activation' parameter .* among"),
@@ -139,19 +207,37 @@ BAD_PARAMS = {
         ),
         "AlphaDropout",
     ),
-    "bad output": (
-        dict(module=nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.1), nn.Linear(4, 2))),
-        r"output of shape \(n, 1\)",
-    ),
 }
+BAD_PARAMS_ONLY = {
+    "regressor": {
+        "tau": (dict(tau=0.0), r"'tau' parameter .* range \(0.0, inf\)"),
+        "bad output": (
+            dict(module=_net(n_outputs=2)),
+            r"output of shape \(n, 1\)",
+        ),
+        "weight_decay auto with tau auto": (
+            dict(weight_decay="auto"),
+            "needs a numeric tau, got tau='auto'",
+        ),
+    },
+    "classifier": {
+        "bad output": (
+            dict(module=_net(n_outputs=3)),
+            r"logits of shape \(n, n_classes\) = \(n, 2\)",
+        ),
+    },
+}
+BAD_PARAM_CASES = [(kind, name) for kind in ESTIMATORS for name in BAD_PARAMS] + [
+    (kind, name) for kind, cases in BAD_PARAMS_ONLY.items() for name in cases
+]
 
 
-@pytest.mark.parametrize("name", BAD_PARAMS)
-def test_invalid_parameters_raise_at_fit(name):
-    params, match = BAD_PARAMS[name]
-    est = _tiny(**params)  # the constructor only stores
+@pytest.mark.parametrize(("kind", "name"), BAD_PARAM_CASES)
+def test_invalid_parameters_raise_at_fit(kind, name):
+    params, match = {**BAD_PARAMS, **BAD_PARAMS_ONLY[kind]}[name]
+    est = _tiny(kind, **params)  # the constructor only stores
     with pytest.raises(ValueError, match=match):
-        est.fit(X_OK, Y_OK)
+        est.fit(X_OK, _target(kind))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
@@ -192,17 +278,32 @@ def test_concurrent_predictions_are_identical(fitted):
         np.testing.assert_array_equal(std, expected[1])
 
 
-def test_constant_target_gives_noise_std_without_nan():
-    y = np.full(30, 3.0)
-    est = _tiny(tau=4.0, max_epochs=200, lr=1e-2).fit(X_OK, y)
-    mean, std = est.predict(X_OK, return_std=True)
-    np.testing.assert_allclose(mean, 3.0, atol=0.05)
-    np.testing.assert_allclose(std, np.sqrt(1 / est.tau_), rtol=0.05)
-    auto = _tiny(max_epochs=20).fit(X_OK, y)
-    mean, std = auto.predict(X_OK, return_std=True)
-    assert np.all(np.isfinite(mean))
-    assert np.all(np.isfinite(std))
-    assert np.isfinite(auto.tau_)
+@pytest.mark.parametrize("spread", [0.0, 1e-13], ids=["exact", "up to rounding"])
+def test_constant_target_is_predicted_exactly(spread):
+    # As GaussianProcessRegressor and BayesianRidge: a target with no variance
+    # (up to rounding) is predicted as its constant, with a finite noise std.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = 3.0 + spread * rng.standard_normal(60)
+    for params in [dict(tau=4.0), dict()]:
+        est = _tiny(hidden_layer_sizes=(16,), max_epochs=5, **params).fit(X, y)
+        mean, std = est.predict(X, return_std=True)
+        np.testing.assert_allclose(mean, np.mean(y), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(std, np.sqrt(1 / est.tau_))
+        assert np.isfinite(est.tau_)
+        assert np.sqrt(1 / est.tau_) < 0.01 if not params else est.tau_ == 4.0
+        draws = est.sample_y(X[:3], n_samples=5)
+        np.testing.assert_allclose(draws.std(), np.sqrt(1 / est.tau_), rtol=1)
+
+
+def test_small_but_real_variation_is_still_learned():
+    X = np.linspace(-1, 1, 60).reshape(-1, 1)
+    y = 1e6 + 1e-3 * X[:, 0]  # relative spread 6e-10 of the mean: constant
+    flat = _tiny(max_epochs=5).fit(X, y)
+    np.testing.assert_array_equal(flat.predict(X), np.mean(y))
+    y = 1.0 + 1e-6 * X[:, 0]  # relative spread 6e-7: learned
+    est = _tiny(hidden_layer_sizes=(16,), max_epochs=200, lr=1e-2).fit(X, y)
+    assert est.score(X, y) > 0.9
 
 
 def test_many_passes_with_return_std_streams(fitted, monkeypatch):
