@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -22,10 +23,12 @@ from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers
 from ._training import _CosineLR, _TensorBatches
 from ._version import __version__
 
-# Inputs above sqrt(float32 max) overflow the network's squares and products.
+#: Largest absolute input value accepted, sqrt of the float32 maximum (about
+#: 1.8e19): above it the network's squares and products overflow.
 MAX_ABS_INPUT = float(np.sqrt(np.finfo(np.float32).max))
-# Methods returning every pass hold n_samples x n_passes x n_outputs floats;
-# above this they refuse.
+#: Most pass outputs (n_samples x n_passes x n_outputs) that the methods
+#: returning every pass (``predict_passes``, ``sample_y``, ``return_cov``)
+#: store; above it they refuse.
 MAX_STORED_PASS_VALUES = 2**27
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _SKLEARN_BASE = os.path.join("sklearn", "base.py")
@@ -77,7 +80,11 @@ class _MCDropoutBase(BaseEstimator):
         """Validate, train on the training rows, fit the rest; return self."""
         _check_columns(X)
         X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], **self._validate_y_kwargs
+            self,
+            X,
+            _column_to_1d(y),
+            dtype=[np.float64, np.float32],
+            **self._validate_y_kwargs,
         )
         X = _as_float32(X, "X")
         if X.shape[0] < 2:
@@ -253,6 +260,18 @@ def _warn(message, category=UserWarning):
     while frame is not None and _is_internal(frame.f_code.co_filename):
         frame, stacklevel = frame.f_back, stacklevel + 1
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def _column_to_1d(y):
+    """A column vector as 1-D, with scikit-learn's warning at the user's line."""
+    if len(np.shape(y)) == 2 and np.shape(y)[1] == 1:
+        _warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+        )
+        return np.ravel(y)
+    return y
 
 
 def _is_internal(filename):

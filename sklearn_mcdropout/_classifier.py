@@ -98,8 +98,10 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, training dropout, batch order and the
-        prediction masks. The global torch and NumPy random states are left
-        as they were. Pass an int for reproducible fits.
+        prediction masks. The global torch random state is left as it was;
+        with an int or a RandomState instance so is NumPy's, while ``None``
+        draws the seeds from NumPy's global random state (as scikit-learn's
+        estimators do), advancing it. Pass an int for reproducible fits.
 
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.

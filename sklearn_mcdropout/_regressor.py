@@ -20,7 +20,8 @@ from ._mc import _make_runner, _mc_moments, _mc_samples
 from ._network import _AsColumn, _dropout_layers
 from ._training import _RegressorNet
 
-# return_cov builds an (n_samples x n_samples) matrix; above this it refuses.
+#: Most rows of ``predict(X, return_cov=True)``, which builds an
+#: (n_samples, n_samples) matrix; above it it refuses.
 MAX_COV_SAMPLES = 10_000
 _NO_VARIANCE = 1e-8
 __all__ = [
@@ -144,8 +145,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Seeds weight initialisation, training dropout, batch order, the
         held-out split and the prediction masks. The T masks are drawn from a
         private generator seeded at fit, so a fitted estimator always returns
-        the same predictions, and the global torch and NumPy random states are
-        left as they were. Pass an int for reproducible fits.
+        the same predictions, on every device. The global torch random state
+        is left as it was; with an int or a RandomState instance so is
+        NumPy's, while ``None`` draws the seeds from NumPy's global random
+        state (as scikit-learn's estimators do), advancing it. Pass an int
+        for reproducible fits.
 
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.

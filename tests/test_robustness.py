@@ -2,6 +2,7 @@
 
 import copy
 import threading
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import scipy.sparse as sp
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.exceptions import FitFailedWarning
+from sklearn.exceptions import DataConversionWarning, FitFailedWarning
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
@@ -374,3 +375,73 @@ def test_sample_y_consistent_with_mean_and_std(fitted, x, seed):
     mean, std = many.predict(x, return_std=True)
     assert abs(draws.mean() - mean[0]) < 5 * std[0] / np.sqrt(4000) + 0.02 * std[0]
     assert abs(draws.std() - std[0]) < 0.1 * std[0]
+
+
+def _assert_warns_at_this_line(call, category, match):
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("always")
+        call()
+    ours = [w for w in records if issubclass(w.category, category)]
+    assert ours, f"no {category.__name__} matching {match!r}"
+    for w in ours:
+        assert match in str(w.message)
+        assert w.filename == __file__, (str(w.message), w.filename, w.lineno)
+
+
+@pytest.mark.parametrize("kind", ESTIMATORS)
+def test_warnings_point_at_the_callers_line(kind, monkeypatch):
+    y = _target(kind)
+    column = np.asarray(y).reshape(-1, 1)
+    _assert_warns_at_this_line(
+        lambda: _tiny(kind).fit(X_OK, column), DataConversionWarning, "column-vector"
+    )
+    _assert_warns_at_this_line(
+        lambda: _tiny(kind, n_passes=1).fit(X_OK, y), UserWarning, "n_passes=1"
+    )
+    monkeypatch.setattr("sklearn_mcdropout._base._has_fast_bfloat16", lambda d: False)
+    est = _tiny(kind, pass_dtype="bfloat16").fit(X_OK, y)
+    methods = dict(PREDICT_METHODS[kind], score=lambda est, X: est.score(X, y))
+    for call in methods.values():
+        _assert_warns_at_this_line(
+            lambda call=call: call(est, X_OK), UserWarning, "bfloat16"
+        )
+
+
+def test_random_state_none_draws_from_the_global_numpy_state_only():
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    _tiny(random_state=None).fit(X_OK, Y_OK)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert not np.array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    _tiny(random_state=np.random.RandomState(1)).fit(X_OK, Y_OK)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
+
+
+def test_limits_are_importable_from_the_package():
+    import sklearn_mcdropout
+
+    assert sklearn_mcdropout.MAX_COV_SAMPLES == MAX_COV_SAMPLES == 10_000
+    assert sklearn_mcdropout.MAX_STORED_PASS_VALUES == 2**27
+    assert abs(sklearn_mcdropout.MAX_ABS_INPUT / 1.8446743e19 - 1) < 1e-7
+    assert {"MAX_ABS_INPUT", "MAX_COV_SAMPLES", "MAX_STORED_PASS_VALUES"} <= set(
+        sklearn_mcdropout.__all__
+    )
+
+
+def test_masks_are_drawn_on_the_cpu_whatever_the_device(fitted, monkeypatch):
+    # A model moved to another device must predict with the same masks, so no
+    # generator may live on the data's device.
+    devices = []
+    rand = torch.rand
+
+    def recording_rand(*args, generator=None, **kwargs):
+        devices.append(None if generator is None else generator.device.type)
+        return rand(*args, generator=generator, **kwargs)
+
+    monkeypatch.setattr(torch, "rand", recording_rand)
+    fresh = copy.deepcopy(fitted).set_params(n_passes=7)  # masks drawn per call
+    fresh.predict(X_OK, return_std=True)
+    fresh.sample_y(X_OK, n_samples=2)
+    assert devices
+    assert set(devices) == {"cpu"}
