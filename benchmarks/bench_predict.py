@@ -17,8 +17,16 @@ T=1000 (each in a fresh subprocess). Where the device multiplies bfloat16
 natively, it also times ``pass_dtype="bfloat16"`` and its difference to
 float32.
 
+(d) Latency: ``predict(X[i:i + 1], return_std=True)`` of the default
+    regressor (8 -> 128 -> 128 -> 1, T=100), 200 calls in a loop, with the
+    masks held by the fitted model (as ``predict`` does) and with the masks
+    drawn again on every call (as before they were held), beside
+    ``GaussianProcessRegressor`` and ``MLPRegressor`` on the same rows; and
+    the batch throughput (4128 rows) both ways.
+
     python benchmarks/bench_predict.py                  # full run, a few minutes
     python benchmarks/bench_predict.py --quick          # smaller sizes, seconds
+    python benchmarks/bench_predict.py --latency        # section (d) only
     python benchmarks/bench_predict.py --device cuda    # on a GPU
 """
 
@@ -26,6 +34,7 @@ import argparse
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -33,7 +42,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout._base import _has_fast_bfloat16
-from sklearn_mcdropout._mc import _mc_moments, _ReferenceRunner
+from sklearn_mcdropout._mc import _Masks, _mc_moments, _ReferenceRunner
 
 
 def report_predict_mc(model, data_loader, T=100):
@@ -160,12 +169,16 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--passes", type=int, default=100)
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
+    parser.add_argument("--latency", action="store_true", help="section (d) only")
     parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = args.device
     if args.memory_child:
         peak_memory_child(*args.memory_child, device)
+        return
+    if args.latency:
+        latency(device, 50 if args.quick else 200)
         return
 
     n_rows, width, T = (512, 256, 20) if args.quick else (4128, 1024, args.passes)
@@ -243,6 +256,61 @@ def main():
         + f". Medians {med[small]:.0f} and {med[large]:.0f} MiB (difference "
         f"{abs(med[large] - med[small]) / med[small]:.1%}); above the memory "
         f"before predict: {grow[small]:.0f} and {grow[large]:.0f} MiB"
+    )
+    latency(device, 50 if args.quick else 200)
+
+
+def latency(device, n_calls=200):
+    """Section (d): single-row and batch predict, masks held or drawn per call."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.neural_network import MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4128, 8))
+    y = X @ rng.normal(size=8) + rng.normal(scale=0.5, size=4128)
+    est = MCDropoutRegressor(max_epochs=1, device=device, random_state=0).fit(X, y)
+    held = est._masks
+
+    def redrawn(call):
+        def run(*args):
+            est._masks = _Masks(held.plan, held.seed, held.n_passes)
+            return call(*args)
+
+        return run
+
+    def per_call(call):
+        call(0)  # warm-up
+        start = time.perf_counter()
+        for i in range(n_calls):
+            call(i)
+        return (time.perf_counter() - start) / n_calls * 1e3
+
+    one = lambda i: est.predict(X[i : i + 1], return_std=True)  # noqa: E731
+    t_held = per_call(one)
+    t_drawn = per_call(redrawn(one))
+    est._masks = held
+    gpr = GaussianProcessRegressor().fit(X[:1000], y[:1000])
+    with warnings.catch_warnings():  # five iterations: only its predict is timed
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPRegressor(max_iter=5, random_state=0).fit(X, y)
+    t_gpr = per_call(lambda i: gpr.predict(X[i : i + 1], return_std=True))
+    t_mlp = per_call(lambda i: mlp.predict(X[i : i + 1]))
+    print(
+        f"(d) latency, predict(X[i:i+1], return_std=True), default network, T=100, "
+        f"{n_calls} calls: masks held {t_held:.3f} ms/call, drawn per call "
+        f"{t_drawn:.3f} ms/call ({t_drawn / t_held:.1f}x); "
+        f"GaussianProcessRegressor (1000 rows) {t_gpr:.3f} ms, "
+        f"MLPRegressor.predict {t_mlp:.3f} ms"
+    )
+    batch = lambda: est.predict(X, return_std=True)  # noqa: E731
+    t_batch_held = best_time(batch, 5, device)
+    t_batch_drawn = best_time(redrawn(batch), 5, device)
+    est._masks = held
+    print(
+        f"    batch of {len(X)} rows: masks held {t_batch_held * 1e3:.1f} ms, "
+        f"drawn per call {t_batch_drawn * 1e3:.1f} ms "
+        f"(held / drawn {t_batch_held / t_batch_drawn:.2f})"
     )
 
 
