@@ -110,6 +110,10 @@ class _MCDropoutBase(BaseEstimator):
         self._warn_if_no_epistemic_part()
         return self
 
+    def _criterion_params(self):
+        """The skorch net's criterion and its parameters."""
+        return {"criterion": self._criterion}
+
     def _check_param_combinations(self):
         """Refuse parameters that are valid alone but not together."""
 
@@ -185,7 +189,7 @@ class _MCDropoutBase(BaseEstimator):
             callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
         return self._net_class(
             module,
-            criterion=self._criterion,
+            **self._criterion_params(),
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
             optimizer__fused=device.type in ("cpu", "cuda"),
@@ -264,7 +268,10 @@ def _warn(message, category=UserWarning):
 
 def _column_to_1d(y):
     """A column vector as 1-D, with scikit-learn's warning at the user's line."""
-    if len(np.shape(y)) == 2 and np.shape(y)[1] == 1:
+    shape = getattr(y, "shape", None)
+    if shape is None and isinstance(y, list | tuple):
+        shape = np.shape(y)
+    if shape is not None and len(shape) == 2 and shape[1] == 1:
         _warn(
             "A column-vector y was passed when a 1d array was expected. Please "
             "change the shape of y to (n_samples, ), for example using ravel().",

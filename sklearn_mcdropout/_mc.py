@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._network import _dropout_layers
+from ._network import _dropout_layers, _noise_variance
 
 _ELEMENTWISE = (
     nn.ReLU,
@@ -410,29 +410,38 @@ def _mc_chunks(runner, X, masks):
 
 
 @torch.inference_mode()
-def _mc_moments(runner, masks, X):
-    """Mean and variance (ddof=0) over the passes of a 1-output network.
+def _mc_moments(runner, masks, X, noise_head=False):
+    """Moments over the passes: the mixture of Gaussians of the passes.
 
-    Streams over the passes (sums shifted by the first pass, in float64), so
-    memory does not grow with the number of passes.
+    Returns the mean over the passes of the mean output mu_t, their variance
+    (ddof=0; the epistemic part) and, with ``noise_head``, the mean over the
+    passes of the noise variance sigma_t^2 of the second output (the
+    aleatoric part; else None), each of shape (n_samples,). Streams over the
+    passes (sums of mu shifted by the first pass, in float64), so memory does
+    not grow with the number of passes.
     """
     n_passes = masks.n_passes
-    mean = np.empty(X.shape[0])
-    var = np.empty(X.shape[0])
+    mean, var = np.empty(X.shape[0]), np.empty(X.shape[0])
+    noise = np.empty(X.shape[0]) if noise_head else None
     for rows, blocks in _mc_chunks(runner, X, masks):
-        shift = s1 = s2 = None
+        shift = s1 = s2 = s_noise = None
         for y in blocks:
-            y = y.reshape(y.shape[0], -1).double()
+            y = y.double()
+            mu = y[:, :, 0]
             if shift is None:
-                shift = y[0]
-                s1, s2 = torch.zeros_like(shift), torch.zeros_like(shift)
-            d = y - shift
+                shift = mu[0]
+                s1, s2, s_noise = (torch.zeros_like(shift) for _ in range(3))
+            d = mu - shift
             s1 += d.sum(dim=0)
             s2 += (d * d).sum(dim=0)
+            if noise_head:
+                s_noise += _noise_variance(y[:, :, 1]).sum(dim=0)
         m = s1 / n_passes
         mean[rows] = (shift + m).cpu().numpy()
         var[rows] = (s2 / n_passes - m * m).clamp_min(0).cpu().numpy()
-    return mean, var
+        if noise_head:
+            noise[rows] = (s_noise / n_passes).cpu().numpy()
+    return mean, var, noise
 
 
 @torch.inference_mode()

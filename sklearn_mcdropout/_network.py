@@ -1,6 +1,11 @@
 """The default network and the checks a custom network must pass."""
 
 from torch import nn
+from torch.nn import functional as F
+
+# Smallest noise variance of the heteroscedastic head, in units of the
+# standardised target (a noise std of 1e-3 of the target's std).
+_NOISE_VARIANCE_FLOOR = 1e-6
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -33,6 +38,11 @@ def _build_mlp(n_features, hidden_layer_sizes, activation, dropout, n_outputs=1)
         n_in = width
     layers.append(nn.Linear(n_in, n_outputs))
     return nn.Sequential(*layers)
+
+
+def _noise_variance(raw):
+    """Noise variance from the raw second output: softplus(raw) + floor > 0."""
+    return F.softplus(raw) + _NOISE_VARIANCE_FLOOR
 
 
 class _AsColumn(nn.Module):

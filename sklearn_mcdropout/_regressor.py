@@ -4,9 +4,10 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import torch
 from scipy.optimize import minimize_scalar
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
@@ -17,13 +18,15 @@ from ._base import (
     _MCDropoutBase,
 )
 from ._mc import _make_runner, _mc_moments, _mc_samples
-from ._network import _AsColumn, _dropout_layers
-from ._training import _RegressorNet
+from ._network import _AsColumn, _dropout_layers, _noise_variance
+from ._training import _BetaGaussianNLL, _RegressorNet
 
 #: Most rows of ``predict(X, return_cov=True)``, which builds an
 #: (n_samples, n_samples) matrix; above it it refuses.
 MAX_COV_SAMPLES = 10_000
 _NO_VARIANCE = 1e-8
+# beta of the beta-NLL loss of the heteroscedastic model (Seitzer et al. 2022).
+_BETA = 0.5
 __all__ = [
     "MAX_ABS_INPUT",
     "MAX_COV_SAMPLES",
@@ -69,6 +72,16 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Number T of stochastic forward passes in :meth:`predict`. The Monte
         Carlo error of the mean is about ``std / sqrt(T)``; 100 passes put it
         at a tenth of the epistemic std.
+
+    noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
+        The observation noise model. ``"homoscedastic"`` is the paper's: one
+        noise precision ``tau_`` for every input. ``"heteroscedastic"``
+        gives the network a second output, the noise variance of each input
+        (softplus plus a floor of 1e-6, in units of the standardised target),
+        trained with the Gaussian negative log-likelihood in its beta-NLL
+        form (beta = 0.5, Seitzer et al. 2022), as Kendall & Gal (2017)
+        combine it with MC dropout; the held-out rows then fit
+        ``variance_scale_``, and ``tau`` must be "auto".
 
     tau : float or "auto", default="auto"
         Model precision of the paper, in units of ``1 / y**2``: the inverse
@@ -169,6 +182,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     tau_ : float
         The model precision used for predictions, in units of ``1 / y**2``.
+        Only with ``noise="homoscedastic"``.
+
+    variance_scale_ : float
+        With ``noise="heteroscedastic"``, the factor on the network's noise
+        variances that maximises the Gaussian likelihood of the held-out
+        rows (a calibration, as Kuleshov et al. 2018 and Levi et al. 2019
+        scale the predicted variance).
 
     weight_decay_ : float
         The weight decay used in training.
@@ -197,7 +217,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         E[y] \\approx \\frac{1}{T} \\sum_t \\hat y_t(x), \\qquad
         Var[y] \\approx \\tau^{-1} + \\frac{1}{T} \\sum_t \\hat y_t(x)^2 - E[y]^2,
 
-    with :math:`\\hat y_t` the output of pass t. The target is standardised
+    with :math:`\\hat y_t` the output of pass t. With
+    ``noise="heteroscedastic"`` pass t also predicts a noise variance
+    :math:`\\sigma_t^2(x)`, and :math:`\\tau^{-1}` becomes
+    :math:`s \\frac{1}{T} \\sum_t \\sigma_t^2(x)` (Kendall & Gal 2017, eq.
+    (9)), with :math:`s` = ``variance_scale_``. The target is standardised
     inside the estimator (as ``normalize_y`` of GaussianProcessRegressor) and
     means and stds are returned in the units of ``y``.
 
@@ -205,6 +229,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     ----------
     .. [1] Y. Gal and Z. Ghahramani, "Dropout as a Bayesian Approximation:
        Representing Model Uncertainty in Deep Learning", ICML 2016.
+    .. [2] A. Kendall and Y. Gal, "What Uncertainties Do We Need in Bayesian
+       Deep Learning for Computer Vision?", NeurIPS 2017.
+    .. [3] M. Seitzer, A. Tavakoli, D. Antic and G. Martius, "On the Pitfalls
+       of Heteroscedastic Uncertainty Estimation with Probabilistic Neural
+       Networks", ICLR 2022.
 
     Examples
     --------
@@ -233,13 +262,15 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         "weight_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "length_scale": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "noise": [StrOptions({"homoscedastic", "heteroscedastic"})],
     }
     _net_class = _RegressorNet
     _criterion = nn.MSELoss
     _validation_callbacks = ("valid_loss",)
     _validate_y_kwargs: ClassVar[dict] = {"y_numeric": True}
     _no_epistemic_part = (
-        "the epistemic part of the predictive std is zero and y_std is sqrt(1 / tau_)."
+        "the epistemic part of the predictive std is zero and y_std is the noise "
+        "std alone."
     )
 
     def __init__(
@@ -249,6 +280,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         dropout=0.1,
         activation="relu",
         n_passes=100,
+        noise="homoscedastic",
         tau="auto",
         weight_decay=1e-4,
         length_scale=1e-2,
@@ -268,6 +300,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self.dropout = dropout
         self.activation = activation
         self.n_passes = n_passes
+        self.noise = noise
         self.tau = tau
         self.weight_decay = weight_decay
         self.length_scale = length_scale
@@ -309,9 +342,23 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self._y_train_mean = float(np.mean(y))
         self._y_train_std = _scale(y, self._y_train_mean)
         y_scaled = (y - self._y_train_mean) / self._y_divisor()
-        return y_scaled.astype(np.float32).reshape(-1, 1), 1
+        return y_scaled.astype(np.float32).reshape(-1, 1), self._n_outputs_per_target()
+
+    def _n_outputs_per_target(self):
+        return 2 if self.noise == "heteroscedastic" else 1
+
+    def _criterion_params(self):
+        if self.noise == "homoscedastic":
+            return {"criterion": nn.MSELoss}
+        return {"criterion": _BetaGaussianNLL, "criterion__beta": _BETA}
 
     def _check_param_combinations(self):
+        if self.noise == "heteroscedastic" and self.tau != "auto":
+            raise ValueError(
+                "noise='heteroscedastic' learns the noise level of each input, "
+                f"and a fixed model precision cannot go with it: got tau={self.tau!r}; "
+                "use tau='auto' (the default)."
+            )
         if self.weight_decay == "auto" and self.tau == "auto":
             raise ValueError(
                 "weight_decay='auto' derives the weight decay from the model "
@@ -331,8 +378,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         if X_held_out is None:
             self.tau_ = float(self.tau)
             return
-        tau_scaled = self._estimate_tau(X_held_out, y_held_out[:, 0])
-        self.tau_ = tau_scaled / self._y_divisor() ** 2
+        theta = self._fit_noise_level(X_held_out, y_held_out[:, 0])
+        if self.noise == "heteroscedastic":
+            self.variance_scale_ = theta
+        else:
+            self.tau_ = 1 / (theta * self._y_divisor() ** 2)
 
     def _y_divisor(self):
         """The unit of the standardised target: the std of y, or 1 if it is 0."""
@@ -382,15 +432,49 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         if return_cov:
             _check_cov_size(Xt.shape[0])
             _check_stored_size(Xt.shape[0], self.n_passes)
-            passes = self._unscale(self._passes(Xt))
+            passes, noise_var = self._pass_outputs(Xt)
             y_cov = np.cov(passes, ddof=0).reshape(Xt.shape[0], Xt.shape[0])
-            y_cov[np.diag_indices_from(y_cov)] += 1 / self.tau_
+            y_cov[np.diag_indices_from(y_cov)] += noise_var.mean(axis=1)
             return passes.mean(axis=1), y_cov
-        mean, var = _mc_moments(*self._runner_and_masks(), Xt)
-        y_mean = self._unscale(mean)
+        y_mean, epistemic, aleatoric = self._moments(Xt)
         if not return_std:
             return y_mean
-        return y_mean, np.sqrt(var * self._y_train_std**2 + 1 / self.tau_)
+        return y_mean, np.sqrt(epistemic + aleatoric)
+
+    def predict_uncertainty(self, X):
+        """The predictive std of each row and its aleatoric and epistemic parts.
+
+        From the same passes as :meth:`predict`, streamed, so memory does not
+        grow with ``n_passes``. With ``noise="homoscedastic"`` the aleatoric
+        part is ``sqrt(1 / tau_)`` for every row; with
+        ``noise="heteroscedastic"`` it is the mean over the passes of the
+        noise variance the network predicts for the row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query points.
+
+        Returns
+        -------
+        uncertainty : :class:`~sklearn.utils.Bunch`
+            With arrays of shape (n_samples,), in the units of ``y``:
+
+            - ``std``: the predictive std, as ``predict(X, return_std=True)``;
+            - ``aleatoric_std``: the observation noise, which more data does
+              not reduce;
+            - ``epistemic_std``: the spread of the passes' means, the model's
+              ignorance, large away from the training data;
+
+            with ``std**2 = aleatoric_std**2 + epistemic_std**2``.
+        """
+        Xt = self._validate_X_predict(X)
+        _, epistemic, aleatoric = self._moments(Xt)
+        return Bunch(
+            std=np.sqrt(epistemic + aleatoric),
+            aleatoric_std=np.sqrt(aleatoric),
+            epistemic_std=np.sqrt(epistemic),
+        )
 
     def predict_passes(self, X):
         """Outputs of the ``n_passes`` stochastic passes used by :meth:`predict`.
@@ -410,7 +494,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """
         Xt = self._validate_X_predict(X)
         _check_stored_size(Xt.shape[0], self.n_passes)
-        return self._unscale(self._passes(Xt))
+        return self._passes(Xt)
 
     def sample_y(self, X, n_samples=1, random_state=0):
         """Draw samples from the predictive distribution and evaluate at X.
@@ -446,20 +530,47 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         _check_stored_size(Xt.shape[0], n_samples)
         rng = check_random_state(random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        functions = self._unscale(self._passes(Xt, n_samples, seed))
-        return functions + rng.normal(
-            scale=np.sqrt(1 / self.tau_), size=functions.shape
-        )
+        functions, noise_var = self._pass_outputs(Xt, n_samples, seed)
+        return functions + rng.normal(size=functions.shape) * np.sqrt(noise_var)
 
-    def _passes(self, Xt, n_passes=None, seed=None):
+    def _passes(self, Xt):
+        return self._pass_outputs(Xt)[0]
+
+    def _pass_outputs(self, Xt, n_passes=None, seed=None):
+        """Each pass's mean and noise variance, (n_samples, n_passes), units of y."""
         runner, masks = self._runner_and_masks(n_passes, seed)
-        return _mc_samples(runner, masks, Xt)[:, :, 0]
+        out = _mc_samples(runner, masks, Xt)
+        if self.noise == "homoscedastic":
+            noise_var = np.full(out.shape[:2], 1 / self.tau_)
+        else:
+            raw = torch.as_tensor(out[:, :, 1])
+            noise_var = _noise_variance(raw).numpy() * self._noise_unit()
+        return self._unscale(out[:, :, 0]), noise_var
+
+    def _moments(self, Xt):
+        """Predictive mean, epistemic and aleatoric variances, units of y."""
+        hetero = self.noise == "heteroscedastic"
+        runner, masks = self._runner_and_masks()
+        mean, var, noise = _mc_moments(runner, masks, Xt, noise_head=hetero)
+        aleatoric = noise * self._noise_unit() if hetero else 1 / self.tau_
+        return self._unscale(mean), var * self._y_train_std**2, aleatoric
+
+    def _noise_unit(self):
+        """The predicted noise variance's unit: y's variance, calibrated."""
+        return self.variance_scale_ * self._y_divisor() ** 2
 
     def _unscale(self, y_scaled):
         return y_scaled * self._y_train_std + self._y_train_mean
 
-    @staticmethod
-    def _check_output(module, shape, n_outputs):
+    def _check_output(self, module, shape, n_outputs):
+        if self.noise == "heteroscedastic":
+            if shape != (2, 2):
+                raise ValueError(
+                    "With noise='heteroscedastic', module must map (n, n_features) "
+                    "to an output of shape (n, 2): the mean and the raw noise "
+                    f"variance (made positive by softplus); got {shape} for n=2."
+                )
+            return module
         if shape not in ((2, 1), (2,)):
             raise ValueError(
                 "module must map (n, n_features) to an output of shape (n, 1) or "
@@ -476,24 +587,31 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         tau_scaled = self.tau * self._y_divisor() ** 2
         return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
 
-    def _estimate_tau(self, X_held_out, y_held_out):
-        """Precision maximising the held-out Gaussian likelihood (scaled y)."""
+    def _fit_noise_level(self, X_held_out, y_held_out):
+        """theta maximising the held-out Gaussian likelihood (standardised y).
+
+        The predictive variance of a held-out row is the variance of its
+        passes plus theta times its noise variance: 1 for the homoscedastic
+        model, where theta is 1 / tau, and the network's mean noise variance
+        for the heteroscedastic one, where theta is ``variance_scale_``.
+        """
+        hetero = self.noise == "heteroscedastic"
         runner = _make_runner(self.net_.module_)
-        mean, var = _mc_moments(runner, self._masks, X_held_out)
+        mean, var, noise = _mc_moments(runner, self._masks, X_held_out, hetero)
         # A target with no variance is predicted with a zero scale (_scale).
         gain = self._y_train_std / self._y_divisor()
         sq_residuals = (y_held_out - gain * mean) ** 2
-        var = gain**2 * var
+        var, noise = gain**2 * var, (noise if hetero else 1.0)
 
-        def nll(log_noise_var):
-            total = var + np.exp(log_noise_var)
+        def nll(log_theta):
+            total = var + np.exp(log_theta) * noise
             return np.mean(np.log(total) + sq_residuals / total)
 
-        # The noise variance of a standardised target lies in (1e-6, 1e2).
-        best = minimize_scalar(
-            nll, bounds=(np.log(1e-6), np.log(1e2)), method="bounded"
-        )
-        return float(np.exp(-best.x))
+        # A noise variance of a standardised target in (1e-6, 1e2); a scale
+        # on the predicted noise variance in (1e-2, 1e2).
+        bounds = (1e-2, 1e2) if hetero else (1e-6, 1e2)
+        best = minimize_scalar(nll, bounds=np.log(bounds), method="bounded")
+        return float(np.exp(best.x))
 
 
 def _scale(y, mean):

@@ -6,6 +6,9 @@ import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback
 from skorch.net import NeuralNet
+from torch import nn
+
+from ._network import _noise_variance
 
 _BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
 
@@ -106,6 +109,29 @@ class _CosineLR(Callback):
         for group in net.optimizer_.param_groups:
             group["lr"] = rate
         net.history.record("lr", rate)
+
+
+class _BetaGaussianNLL(nn.Module):
+    """Gaussian negative log-likelihood of (mean, raw variance) outputs, beta-NLL.
+
+    Per row, sg(sigma^2)^beta (log sigma^2 + (y - mu)^2 / sigma^2) / 2, with
+    sg the stop-gradient (Seitzer et al. 2022, eq. (7)): beta = 0 is the plain
+    NLL, whose gradient for the mean shrinks where the predicted variance is
+    large, so the mean under-fits there; beta = 1 gives the mean the
+    gradient of the squared error. Output column 2j is the mean of target j,
+    column 2j + 1 its raw variance.
+    """
+
+    def __init__(self, beta=0.5):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, y_pred, y_true):
+        mean, var = y_pred[:, 0::2], _noise_variance(y_pred[:, 1::2])
+        nll = 0.5 * (torch.log(var) + (y_true - mean) ** 2 / var)
+        if self.beta:
+            nll = nll * var.detach() ** self.beta
+        return nll.mean()
 
 
 class _RegressorNet(_LeanEpochs, NeuralNetRegressor):

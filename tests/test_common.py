@@ -5,9 +5,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 
 
-def _small_regressor():
+def _small_regressor(**params):
     return MCDropoutRegressor(
-        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0
+        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0, **params
     )
 
 
@@ -18,7 +18,11 @@ def _small_classifier():
 
 
 @parametrize_with_checks(
-    [_small_regressor(), _small_classifier()],
+    [
+        _small_regressor(),
+        _small_regressor(noise="heteroscedastic"),
+        _small_classifier(),
+    ],
     expected_failed_checks=lambda est: {},
 )
 def test_sklearn_compatible_estimator(estimator, check):

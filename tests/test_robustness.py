@@ -407,15 +407,22 @@ def test_warnings_point_at_the_callers_line(kind, monkeypatch):
         )
 
 
+def _numpy_global_state():
+    _, keys, position, *_ = np.random.get_state()  # noqa: NPY002
+    return keys.copy(), position
+
+
 def test_random_state_none_draws_from_the_global_numpy_state_only():
     torch_state = torch.get_rng_state()
-    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    keys, position = _numpy_global_state()
     _tiny(random_state=None).fit(X_OK, Y_OK)
     assert torch.equal(torch.get_rng_state(), torch_state)
-    assert not np.array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
-    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    new_keys, new_position = _numpy_global_state()
+    assert new_position != position or not np.array_equal(new_keys, keys)
     _tiny(random_state=np.random.RandomState(1)).fit(X_OK, Y_OK)
-    np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
+    keys, position = _numpy_global_state()
+    assert position == new_position
+    np.testing.assert_array_equal(keys, new_keys)
 
 
 def test_limits_are_importable_from_the_package():
