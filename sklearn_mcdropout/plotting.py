@@ -16,12 +16,16 @@ import numbers
 
 import numpy as np
 
-from .metrics import (
-    _DEFAULT_CONFIDENCES,
+from .metrics._classification import _confidence_bins, expected_calibration_error
+from .metrics._regression import _observed_coverage
+from .metrics._validation import (
+    _check_1d,
+    _check_confidences,
+    _check_consistent_length,
+    _check_gaussian_inputs,
     _check_labelled_proba,
-    _confidence_bins,
-    _observed_coverage,
-    expected_calibration_error,
+    _check_std,
+    _predict_mean_std,
 )
 
 __all__ = [
@@ -45,47 +49,6 @@ def _import_pyplot():
     return plt
 
 
-def _as_1d_float(values, name):
-    """Convert ``values`` to a finite 1-D float array, accepting shape (n, 1)."""
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers.") from exc
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D (or of shape (n, 1)), got shape {arr.shape}."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} must not be empty.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return arr
-
-
-def _as_single_feature(X, name):
-    """Convert ``X`` of shape (n,) or (n, 1) to a finite 1-D float array."""
-    try:
-        arr = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers.") from exc
-    if arr.ndim == 2:
-        if arr.shape[1] != 1:
-            raise ValueError(
-                f"plot_1d_regression needs a single input feature, but {name} "
-                f"has {arr.shape[1]} features (shape {arr.shape})."
-            )
-        arr = arr[:, 0]
-    elif arr.ndim != 1:
-        raise ValueError(f"{name} must be of shape (n,) or (n, 1), got {arr.shape}.")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} must not be empty.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return arr
-
-
 def _resolve_predictions(y_mean, y_std, estimator, X):
     """Return ``(y_mean, y_std)`` from the arrays or from ``estimator.predict``."""
     if estimator is not None:
@@ -95,13 +58,7 @@ def _resolve_predictions(y_mean, y_std, estimator, X):
             )
         if X is None:
             raise ValueError("X is required when estimator is given.")
-        prediction = estimator.predict(X, return_std=True)
-        if not (isinstance(prediction, tuple) and len(prediction) == 2):
-            raise ValueError(
-                "estimator.predict(X, return_std=True) must return a tuple "
-                "(y_mean, y_std)."
-            )
-        return prediction
+        return _predict_mean_std(estimator, X)
     if X is not None:
         raise ValueError("X is only used together with estimator.")
     if y_mean is None or y_std is None:
@@ -111,25 +68,12 @@ def _resolve_predictions(y_mean, y_std, estimator, X):
     return y_mean, y_std
 
 
-def _validate_mean_std(y_mean, y_std, n, ref_name):
-    """Validate predictive mean and std against a reference length ``n``."""
-    y_mean = _as_1d_float(y_mean, "y_mean")
-    y_std = _as_1d_float(y_std, "y_std")
-    for name, arr in (("y_mean", y_mean), ("y_std", y_std)):
-        if arr.shape[0] != n:
-            raise ValueError(
-                f"{ref_name} and {name} must have the same length, got "
-                f"{n} and {arr.shape[0]}."
-            )
-    if np.any(y_std < 0):
-        raise ValueError("y_std must be non-negative.")
+def _validate_mean_std(y_mean, y_std, x_plot):
+    """Validate predictive mean and std at the inputs ``x_plot``."""
+    y_mean = _check_1d(y_mean, "y_mean")
+    y_std = _check_std(y_std)
+    _check_consistent_length(X_plot=x_plot, y_mean=y_mean, y_std=y_std)
     return y_mean, y_std
-
-
-def _validate_regression_arrays(y_true, y_mean, y_std):
-    y_true = _as_1d_float(y_true, "y_true")
-    y_mean, y_std = _validate_mean_std(y_mean, y_std, y_true.shape[0], "y_true")
-    return y_true, y_mean, y_std
 
 
 def _draw_diagonal(ax):
@@ -157,17 +101,6 @@ def _finish_unit_square(ax, xlabel, ylabel, title):
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left")
     return ax.figure
-
-
-def _validate_confidences(confidences):
-    if confidences is None:
-        return _DEFAULT_CONFIDENCES.copy()
-    if np.ndim(confidences) == 0:
-        confidences = [confidences]
-    confidences = _as_1d_float(confidences, "confidences")
-    if np.any((confidences <= 0) | (confidences >= 1)):
-        raise ValueError("confidences must lie strictly between 0 and 1.")
-    return confidences
 
 
 def plot_uncertainty_panels(
@@ -249,7 +182,7 @@ def plot_uncertainty_panels(
     >>> plt.close(fig)
     """
     y_mean, y_std = _resolve_predictions(y_mean, y_std, estimator, X)
-    y_true, y_mean, y_std = _validate_regression_arrays(y_true, y_mean, y_std)
+    y_true, y_mean, y_std, _ = _check_gaussian_inputs(y_true, y_mean, y_std)
     plt = _import_pyplot()
     from matplotlib.cm import ScalarMappable
 
@@ -393,8 +326,8 @@ def plot_reliability_diagram(
     >>> plt.close(fig)
     """
     y_mean, y_std = _resolve_predictions(y_mean, y_std, estimator, X)
-    y_true, y_mean, y_std = _validate_regression_arrays(y_true, y_mean, y_std)
-    confidences = _validate_confidences(confidences)
+    y_true, y_mean, y_std, _ = _check_gaussian_inputs(y_true, y_mean, y_std)
+    confidences = _check_confidences(confidences)
     plt = _import_pyplot()
 
     if ax is None:
@@ -615,27 +548,19 @@ def plot_1d_regression(
     3
     >>> plt.close(fig)
     """
-    x_train = _as_single_feature(X_train, "X_train")
-    y_train = _as_1d_float(y_train, "y_train")
-    if x_train.shape[0] != y_train.shape[0]:
-        raise ValueError(
-            "X_train and y_train must have the same length, got "
-            f"{x_train.shape[0]} and {y_train.shape[0]}."
-        )
-    x_plot = _as_single_feature(X_plot, "X_plot")
+    x_train = _check_1d(X_train, "X_train")
+    y_train = _check_1d(y_train, "y_train")
+    _check_consistent_length(X_train=x_train, y_train=y_train)
+    x_plot = _check_1d(X_plot, "X_plot")
 
     X_for_estimator = None
     if estimator is not None:
         X_for_estimator = X_plot if np.ndim(X_plot) == 2 else x_plot.reshape(-1, 1)
     y_mean, y_std = _resolve_predictions(y_mean, y_std, estimator, X_for_estimator)
-    y_mean, y_std = _validate_mean_std(y_mean, y_std, x_plot.shape[0], "X_plot")
+    y_mean, y_std = _validate_mean_std(y_mean, y_std, x_plot)
     if y_true_plot is not None:
-        y_true_plot = _as_1d_float(y_true_plot, "y_true_plot")
-        if y_true_plot.shape[0] != x_plot.shape[0]:
-            raise ValueError(
-                "X_plot and y_true_plot must have the same length, got "
-                f"{x_plot.shape[0]} and {y_true_plot.shape[0]}."
-            )
+        y_true_plot = _check_1d(y_true_plot, "y_true_plot")
+        _check_consistent_length(X_plot=x_plot, y_true_plot=y_true_plot)
 
     if isinstance(n_std, numbers.Real):
         n_std = (n_std,)
