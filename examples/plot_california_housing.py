@@ -44,7 +44,7 @@ from sklearn_mcdropout.metrics import (
     interval_coverage,
     mean_interval_width,
 )
-from sklearn_mcdropout.plotting import plot_reliability_diagram, plot_uncertainty_panels
+from sklearn_mcdropout.plotting import CoverageCurveDisplay, UncertaintyPanelsDisplay
 
 quick = os.environ.get("SKLEARN_MCDROPOUT_QUICK") == "1"
 output = Path(os.environ.get("SKLEARN_MCDROPOUT_OUTPUT", "examples/output"))
@@ -109,20 +109,25 @@ for name, nll, crps, cover, width in rows:
 # --------------------------------------------------
 # Residuals against the true value, predictions coloured by their std, and
 # the distribution of the std.
-fig = plot_uncertainty_panels(y_test, y_mean, y_std, std_label="predictive std ($100k)")
-fig.savefig(output / "california_panels.png", dpi=110)
+panels = UncertaintyPanelsDisplay.from_predictions(
+    y_test, y_mean, y_std, std_label="predictive std ($100k)"
+)
+panels.figure_.savefig(output / "california_panels.png", dpi=110)
 
 # %%
 # Reliability diagram
 # -------------------
 # Observed against nominal coverage of central intervals: the passes alone
 # are far too confident; adding the noise precision brings the curve to the
-# diagonal.
-fig = plot_reliability_diagram(y_test, y_mean, report_std, label="report (passes only)")
-plot_reliability_diagram(
-    y_test, y_mean, y_std, ax=fig.axes[0], label="library (+ 1/tau)"
+# diagonal. The second display draws on the axes of the first.
+report = CoverageCurveDisplay.from_predictions(
+    y_test, y_mean, report_std, name="report (passes only)"
 )
-fig.savefig(output / "california_reliability.png", dpi=110)
+CoverageCurveDisplay.from_predictions(
+    y_test, y_mean, y_std, name="library (+ 1/tau)", ax=report.ax_
+)
+_ = report.ax_.set_title("Reliability diagram")
+report.figure_.savefig(output / "california_reliability.png", dpi=110)
 
 print(
     f"figures saved in {output}; total time {time.perf_counter() - start:.0f} s "

@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import numpy as np
 
 from sklearn_mcdropout import MCDropoutRegressor
-from sklearn_mcdropout.plotting import plot_1d_regression
+from sklearn_mcdropout.plotting import UncertaintyBandsDisplay
 
 quick = os.environ.get("SKLEARN_MCDROPOUT_QUICK") == "1"
 output = Path(os.environ.get("SKLEARN_MCDROPOUT_OUTPUT", "examples/output"))
@@ -46,10 +46,8 @@ model = MCDropoutRegressor(
 ).fit(X, y)
 
 # %%
-# Predictive mean and std on a grid
-# ---------------------------------
-X_plot = np.linspace(-10, 10, 400)[:, None]
-y_mean, y_std = model.predict(X_plot, return_std=True)
+# Predictive std near and far from the data
+# -----------------------------------------
 train_std = np.median(model.predict(X, return_std=True)[1])
 gap_std = model.predict(np.array([[0.0]]), return_std=True)[1][0]
 far_std = model.predict(np.array([[-10.0], [10.0]]), return_std=True)[1].min()
@@ -60,10 +58,16 @@ print(f"median std at training points: {train_std:.3f}")
 print(f"std in the gap (x=0): {gap_std:.3f} ({gap_std / train_std:.1f}x)")
 print(f"std far outside (|x|=10): {far_std:.3f} ({far_std / train_std:.1f}x)")
 
-fig = plot_1d_regression(
-    X, y, X_plot, y_mean, y_std, n_std=(1, 2), y_true_plot=f(X_plot[:, 0])
+# %%
+# Predictive mean and std on a grid
+# ---------------------------------
+# ``from_estimator`` predicts on ``X_plot`` and draws the mean, the ±1 and ±2
+# std bands, the training data and the true function.
+X_plot = np.linspace(-10, 10, 400)[:, None]
+display = UncertaintyBandsDisplay.from_estimator(
+    model, X, y, X_plot=X_plot, n_std=(1, 2), y_true_plot=f(X_plot[:, 0])
 )
-fig.axes[0].set_ylim(-4, 4)
-_ = fig.axes[0].set_title("MC dropout: mean and ±1, ±2 std")
-fig.savefig(output / "toy_1d.png", dpi=110)
+display.ax_.set_ylim(-4, 4)
+_ = display.ax_.set_title("MC dropout: mean and ±1, ±2 std")
+display.figure_.savefig(output / "toy_1d.png", dpi=110)
 print(f"figure saved in {output}")

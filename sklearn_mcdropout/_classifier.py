@@ -17,7 +17,7 @@ from ._base import (
 )
 from ._mc import _mc_class_stats, _mc_samples
 from ._training import _ClassifierNet
-from .metrics import _entropy
+from .metrics._classification import _entropy
 
 
 class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):

@@ -1,34 +1,43 @@
-"""Plots of predictive uncertainty for Monte Carlo dropout models.
+"""Displays of predictive uncertainty for Monte Carlo dropout models.
 
-Every function accepts either precomputed arrays (``y_mean`` and ``y_std``,
-or ``y_proba`` for :func:`plot_confidence_diagram`) or a fitted estimator
-together with ``X``, in which case the predictions are computed as
-``estimator.predict(X, return_std=True)`` (or ``estimator.predict_proba(X)``
-for classifiers). The functions return
-the matplotlib :class:`~matplotlib.figure.Figure` they drew on and never call
-``plt.show()``.
+Each figure is a display object in scikit-learn's visualization API, like
+:class:`~sklearn.metrics.PredictionErrorDisplay` and
+:class:`~sklearn.calibration.CalibrationDisplay`:
+
+- ``from_estimator(estimator, X, y)`` calls ``estimator.predict(X,
+  return_std=True)`` (``predict_proba`` for
+  :class:`ConfidenceCalibrationDisplay`), computes what the figure shows and
+  draws it;
+- ``from_predictions`` does the same from precomputed arrays;
+- ``plot`` draws the stored arrays again, on new axes or on the ``ax`` given,
+  so that several displays can share one axes.
+
+The computed arrays are attributes of the display; after plotting, ``ax_``
+(``axes_``), ``figure_`` and the artists (``line_``, ...) are there to
+restyle. Nothing calls ``plt.show()``.
 
 matplotlib is an optional dependency (the ``examples`` extra); it is imported
-only when a plotting function is called.
+only when a display draws.
 """
-
-import numbers
 
 import numpy as np
 
-from .metrics import (
-    _DEFAULT_CONFIDENCES,
+from .metrics._classification import _confidence_bins, expected_calibration_error
+from .metrics._regression import coverage_curve
+from .metrics._validation import (
+    _check_1d,
+    _check_consistent_length,
+    _check_gaussian_inputs,
     _check_labelled_proba,
-    _confidence_bins,
-    _observed_coverage,
-    expected_calibration_error,
+    _check_std,
+    _predict_mean_std,
 )
 
 __all__ = [
-    "plot_1d_regression",
-    "plot_confidence_diagram",
-    "plot_reliability_diagram",
-    "plot_uncertainty_panels",
+    "ConfidenceCalibrationDisplay",
+    "CoverageCurveDisplay",
+    "UncertaintyBandsDisplay",
+    "UncertaintyPanelsDisplay",
 ]
 
 _PERFECT_CALIBRATION_GID = "perfect-calibration"
@@ -45,91 +54,11 @@ def _import_pyplot():
     return plt
 
 
-def _as_1d_float(values, name):
-    """Convert ``values`` to a finite 1-D float array, accepting shape (n, 1)."""
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers.") from exc
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(
-            f"{name} must be 1-D (or of shape (n, 1)), got shape {arr.shape}."
-        )
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} must not be empty.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return arr
-
-
-def _as_single_feature(X, name):
-    """Convert ``X`` of shape (n,) or (n, 1) to a finite 1-D float array."""
-    try:
-        arr = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers.") from exc
-    if arr.ndim == 2:
-        if arr.shape[1] != 1:
-            raise ValueError(
-                f"plot_1d_regression needs a single input feature, but {name} "
-                f"has {arr.shape[1]} features (shape {arr.shape})."
-            )
-        arr = arr[:, 0]
-    elif arr.ndim != 1:
-        raise ValueError(f"{name} must be of shape (n,) or (n, 1), got {arr.shape}.")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} must not be empty.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return arr
-
-
-def _resolve_predictions(y_mean, y_std, estimator, X):
-    """Return ``(y_mean, y_std)`` from the arrays or from ``estimator.predict``."""
-    if estimator is not None:
-        if y_mean is not None or y_std is not None:
-            raise ValueError(
-                "Pass either y_mean and y_std, or estimator and X, not both."
-            )
-        if X is None:
-            raise ValueError("X is required when estimator is given.")
-        prediction = estimator.predict(X, return_std=True)
-        if not (isinstance(prediction, tuple) and len(prediction) == 2):
-            raise ValueError(
-                "estimator.predict(X, return_std=True) must return a tuple "
-                "(y_mean, y_std)."
-            )
-        return prediction
-    if X is not None:
-        raise ValueError("X is only used together with estimator.")
-    if y_mean is None or y_std is None:
-        raise ValueError(
-            "Pass either y_mean and y_std, or a fitted estimator and X; got neither."
-        )
-    return y_mean, y_std
-
-
-def _validate_mean_std(y_mean, y_std, n, ref_name):
-    """Validate predictive mean and std against a reference length ``n``."""
-    y_mean = _as_1d_float(y_mean, "y_mean")
-    y_std = _as_1d_float(y_std, "y_std")
-    for name, arr in (("y_mean", y_mean), ("y_std", y_std)):
-        if arr.shape[0] != n:
-            raise ValueError(
-                f"{ref_name} and {name} must have the same length, got "
-                f"{n} and {arr.shape[0]}."
-            )
-    if np.any(y_std < 0):
-        raise ValueError("y_std must be non-negative.")
-    return y_mean, y_std
-
-
-def _validate_regression_arrays(y_true, y_mean, y_std):
-    y_true = _as_1d_float(y_true, "y_true")
-    y_mean, y_std = _validate_mean_std(y_mean, y_std, y_true.shape[0], "y_true")
-    return y_true, y_mean, y_std
+def _get_axes(ax, figsize):
+    """``ax``, or the axes of a new figure of size ``figsize``."""
+    if ax is None:
+        _, ax = _import_pyplot().subplots(figsize=figsize, layout="constrained")
+    return ax
 
 
 def _draw_diagonal(ax):
@@ -146,546 +75,1055 @@ def _draw_diagonal(ax):
         )
 
 
-def _finish_unit_square(ax, xlabel, ylabel, title):
-    """Square [0, 1] axes with labels, grid and legend; returns the figure."""
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_aspect("equal")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
+def _finish_unit_square(ax, xlabel, ylabel):
+    """Square [0, 1] axes with labels, grid and, if anything is labelled, legend."""
+    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left")
-    return ax.figure
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(loc="upper left")
 
 
-def _validate_confidences(confidences):
-    if confidences is None:
-        return _DEFAULT_CONFIDENCES.copy()
-    if np.ndim(confidences) == 0:
-        confidences = [confidences]
-    confidences = _as_1d_float(confidences, "confidences")
-    if np.any((confidences <= 0) | (confidences >= 1)):
-        raise ValueError("confidences must lie strictly between 0 and 1.")
-    return confidences
+class CoverageCurveDisplay:
+    """Coverage curve of Gaussian prediction intervals: a reliability diagram.
 
+    For each confidence level ``c`` the observed coverage, the fraction of
+    targets inside the central interval ``y_mean ± z * y_std`` with
+    ``z = Phi^{-1}((1 + c) / 2)``, is plotted against ``c``, as computed by
+    :func:`~sklearn_mcdropout.metrics.coverage_curve`. A calibrated model lies
+    on the diagonal; a curve below it means the intervals are too narrow
+    (over-confident).
 
-def plot_uncertainty_panels(
-    y_true,
-    y_mean=None,
-    y_std=None,
-    *,
-    estimator=None,
-    X=None,
-    fig=None,
-    std_label="predictive std",
-):
-    """Plot residuals, predicted vs true and the distribution of the std.
-
-    Draws three panels side by side:
-
-    - left: residuals ``y_mean - y_true`` against the true value, with a
-      horizontal line at zero;
-    - centre: predicted mean against the true value, coloured by the
-      predictive standard deviation, with the diagonal ``y = x``;
-    - right: a histogram of the predictive standard deviation.
+    Create it with :meth:`from_estimator` or :meth:`from_predictions`. All
+    parameters are stored as attributes.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True target values.
+    confidences : ndarray of shape (n_levels,)
+        Nominal confidence levels, in (0, 1).
 
-    y_mean : array-like of shape (n_samples,), default=None
-        Predictive means. Must be given together with `y_std` unless
-        `estimator` is given.
+    observed_coverage : ndarray of shape (n_levels,)
+        Observed coverage at each level.
 
-    y_std : array-like of shape (n_samples,), default=None
-        Predictive standard deviations, non-negative.
+    name : str, default=None
+        Legend label of the curve. If None, the curve has no label.
 
-    estimator : estimator instance, default=None
-        Fitted regressor whose ``predict(X, return_std=True)`` returns
-        ``(y_mean, y_std)``. Mutually exclusive with `y_mean` and `y_std`.
-
-    X : array-like of shape (n_samples, n_features), default=None
-        Input samples passed to `estimator`. Required when `estimator` is
-        given.
-
-    fig : matplotlib Figure, default=None
-        Figure to draw on. If None, a new figure of size (15, 4.5) with
-        constrained layout is created.
-
-    std_label : str, default="predictive std"
-        Label of the colour bar and of the histogram's x axis.
-
-    Returns
-    -------
-    fig : matplotlib Figure
-        The figure holding the three panels and the colour bar.
-
-    Raises
-    ------
-    ValueError
-        If both arrays and an estimator are given, or neither, or if the
-        arrays differ in length, contain non-finite values or a negative std.
-
-    See Also
-    --------
-    plot_reliability_diagram : Calibration of the predictive intervals.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import matplotlib.pyplot as plt
-    >>> import numpy as np
-    >>> from sklearn_mcdropout.plotting import plot_uncertainty_panels
-    >>> rng = np.random.default_rng(0)
-    >>> y_true = rng.normal(size=50)
-    >>> y_mean = y_true + rng.normal(scale=0.3, size=50)
-    >>> y_std = rng.uniform(0.1, 0.5, size=50)
-    >>> fig = plot_uncertainty_panels(y_true, y_mean, y_std)
-    >>> len(fig.axes)  # three panels and the colour bar
-    4
-    >>> plt.close(fig)
-    """
-    y_mean, y_std = _resolve_predictions(y_mean, y_std, estimator, X)
-    y_true, y_mean, y_std = _validate_regression_arrays(y_true, y_mean, y_std)
-    plt = _import_pyplot()
-    from matplotlib.cm import ScalarMappable
-
-    tight = False
-    if fig is None:
-        fig = plt.figure(figsize=(15, 4.5), layout="constrained")
-    else:
-        tight = fig.get_layout_engine() is None
-    ax_res, ax_pred, ax_hist = fig.subplots(1, 3)
-
-    n = y_true.shape[0]
-    alpha = 0.8 if n <= 500 else 0.4
-    size = 12 if n <= 500 else 4
-
-    residuals = y_mean - y_true
-    ax_res.scatter(y_true, residuals, s=size, alpha=alpha, color="tab:blue")
-    ax_res.axhline(0.0, color="k", linestyle="--", linewidth=1)
-    ax_res.set_xlabel("true value")
-    ax_res.set_ylabel("residual (predicted mean - true value)")
-    ax_res.set_title("Residuals")
-
-    sc = ax_pred.scatter(y_true, y_mean, c=y_std, cmap="viridis", s=size, alpha=alpha)
-    lo = min(y_true.min(), y_mean.min())
-    hi = max(y_true.max(), y_mean.max())
-    ax_pred.plot(
-        [lo, hi], [lo, hi], color="k", linestyle="--", linewidth=1, label="y = x"
-    )
-    ax_pred.set_xlabel("true value")
-    ax_pred.set_ylabel("predicted mean")
-    ax_pred.set_title("Predicted vs true (colour: std)")
-    ax_pred.legend(loc="upper left")
-    # An opaque mappable so the colour bar is not washed out by the alpha of
-    # the scatter points.
-    cbar = fig.colorbar(ScalarMappable(norm=sc.norm, cmap=sc.get_cmap()), ax=ax_pred)
-    cbar.set_label(std_label)
-
-    n_bins = int(min(50, max(10, np.sqrt(n))))
-    ax_hist.hist(y_std, bins=n_bins, color="tab:green", alpha=0.8, edgecolor="white")
-    mean_std = float(y_std.mean())
-    ax_hist.axvline(
-        mean_std,
-        color="k",
-        linestyle="--",
-        linewidth=1,
-        label=f"mean = {mean_std:.3g}",
-    )
-    ax_hist.set_xlabel(std_label)
-    ax_hist.set_ylabel("count")
-    ax_hist.set_title("Distribution of predictive uncertainty")
-    ax_hist.legend()
-
-    if tight:
-        fig.tight_layout()
-    return fig
-
-
-def plot_reliability_diagram(
-    y_true,
-    y_mean=None,
-    y_std=None,
-    *,
-    estimator=None,
-    X=None,
-    confidences=None,
-    ax=None,
-    label=None,
-):
-    """Plot observed coverage of central intervals vs expected confidence.
-
-    For each confidence level ``c`` the central Gaussian interval
-    ``y_mean ± z * y_std`` with ``z = norm.ppf((1 + c) / 2)`` is formed, and
-    the fraction of `y_true` inside it is plotted against ``c``. A perfectly
-    calibrated model lies on the diagonal; a curve below the diagonal means
-    the intervals are too narrow (over-confident).
-
-    Call it several times with the same `ax` and different `label` values to
-    compare several predictive standard deviations on one diagram; the
-    diagonal is drawn only once.
-
-    Parameters
+    Attributes
     ----------
-    y_true : array-like of shape (n_samples,)
-        True target values.
+    line_ : matplotlib Line2D
+        The coverage curve.
 
-    y_mean : array-like of shape (n_samples,), default=None
-        Predictive means. Must be given together with `y_std` unless
-        `estimator` is given.
+    ax_ : matplotlib Axes
+        Axes with the diagram.
 
-    y_std : array-like of shape (n_samples,), default=None
-        Predictive standard deviations, non-negative.
-
-    estimator : estimator instance, default=None
-        Fitted regressor whose ``predict(X, return_std=True)`` returns
-        ``(y_mean, y_std)``. Mutually exclusive with `y_mean` and `y_std`.
-
-    X : array-like of shape (n_samples, n_features), default=None
-        Input samples passed to `estimator`. Required when `estimator` is
-        given.
-
-    confidences : array-like of shape (n_levels,), default=None
-        Confidence levels, strictly between 0 and 1. Defaults to
-        ``np.linspace(0.05, 0.95, 19)``.
-
-    ax : matplotlib Axes, default=None
-        Axes to draw on. If None, a new figure and axes are created.
-
-    label : str, default=None
-        Legend label of the coverage curve. Defaults to ``"model"``.
-
-    Returns
-    -------
-    fig : matplotlib Figure
-        The figure of `ax` (``ax.figure``).
-
-    Raises
-    ------
-    ValueError
-        If both arrays and an estimator are given, or neither, if the arrays
-        are invalid, or if a confidence level is not in (0, 1).
+    figure_ : matplotlib Figure
+        Figure containing the diagram.
 
     See Also
     --------
-    plot_uncertainty_panels : Residuals, predicted vs true and std histogram.
+    sklearn_mcdropout.metrics.coverage_curve : The values plotted.
+    sklearn_mcdropout.metrics.coverage_calibration_error : Their mean
+        distance from the diagonal.
+    ConfidenceCalibrationDisplay : The reliability diagram of a classifier.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> import numpy as np
-    >>> from sklearn_mcdropout.plotting import plot_reliability_diagram
+    >>> from sklearn_mcdropout.metrics import coverage_curve
+    >>> from sklearn_mcdropout.plotting import CoverageCurveDisplay
     >>> rng = np.random.default_rng(0)
     >>> y_true = rng.normal(size=200)
-    >>> y_mean = np.zeros(200)
-    >>> fig = plot_reliability_diagram(y_true, y_mean, np.full(200, 0.5),
-    ...                                label="too narrow")
-    >>> fig = plot_reliability_diagram(y_true, y_mean, np.ones(200),
-    ...                                ax=fig.axes[0], label="calibrated")
-    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    ['perfect calibration', 'too narrow', 'calibrated']
-    >>> plt.close(fig)
+    >>> y_mean, y_std = np.zeros(200), np.full(200, 0.5)
+    >>> confidences, coverage = coverage_curve(y_true, y_mean, y_std)
+    >>> display = CoverageCurveDisplay(confidences, coverage, name="too narrow")
+    >>> display = display.plot()
+    >>> display.line_.get_xydata().shape
+    (19, 2)
+    >>> plt.close(display.figure_)
     """
-    y_mean, y_std = _resolve_predictions(y_mean, y_std, estimator, X)
-    y_true, y_mean, y_std = _validate_regression_arrays(y_true, y_mean, y_std)
-    confidences = _validate_confidences(confidences)
-    plt = _import_pyplot()
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
+    def __init__(self, confidences, observed_coverage, *, name=None):
+        self.confidences = confidences
+        self.observed_coverage = observed_coverage
+        self.name = name
 
-    coverage = _observed_coverage(y_true, y_mean, y_std, confidences)
+    def plot(self, ax=None, *, name=None, ref_line=True, **kwargs):
+        """Plot the coverage curve.
 
-    _draw_diagonal(ax)
-    ax.plot(
-        confidences,
-        coverage,
-        marker="o",
-        markersize=4,
-        label="model" if label is None else label,
-    )
-    return _finish_unit_square(
-        ax, "expected confidence level", "observed coverage", "Reliability diagram"
-    )
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        name : str, default=None
+            Legend label of the curve. If None, the display's `name`.
+
+        ref_line : bool, default=True
+            Whether to draw the diagonal of perfect calibration; it is drawn
+            once per axes however many curves share it.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : CoverageCurveDisplay
+            The display, with `line_`, `ax_` and `figure_` set.
+        """
+        self.ax_ = _get_axes(ax, figsize=(5.5, 5.5))
+        self.figure_ = self.ax_.figure
+        if ref_line:
+            _draw_diagonal(self.ax_)
+        line_kwargs = {
+            "marker": "o",
+            "markersize": 4,
+            "label": self.name if name is None else name,
+        }
+        (self.line_,) = self.ax_.plot(
+            self.confidences, self.observed_coverage, **{**line_kwargs, **kwargs}
+        )
+        _finish_unit_square(self.ax_, "expected confidence level", "observed coverage")
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        confidences=None,
+        name=None,
+        ax=None,
+        ref_line=True,
+        **kwargs,
+    ):
+        """Plot the coverage curve of a fitted regressor on data.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted regressor, or pipeline, whose ``predict(X,
+            return_std=True)`` returns ``(y_mean, y_std)``.
+
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+
+        y : array-like of shape (n_samples,)
+            True target values.
+
+        confidences : array-like of shape (n_levels,), default=None
+            Confidence levels, each in (0, 1). If None,
+            ``np.linspace(0.05, 0.95, 19)``.
+
+        name : str, default=None
+            Legend label of the curve. If None, the estimator's class name.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        ref_line : bool, default=True
+            Whether to draw the diagonal of perfect calibration.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : CoverageCurveDisplay
+            The display, with the computed values and the artists.
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from sklearn.linear_model import BayesianRidge
+        >>> from sklearn_mcdropout.plotting import CoverageCurveDisplay
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X @ [1.0, -2.0] + rng.normal(size=100)
+        >>> reg = BayesianRidge().fit(X, y)
+        >>> display = CoverageCurveDisplay.from_estimator(reg, X, y)
+        >>> display.line_.get_label(), display.observed_coverage.shape
+        ('BayesianRidge', (19,))
+        >>> plt.close(display.figure_)
+        """
+        _import_pyplot()
+        y_mean, y_std = _predict_mean_std(estimator, X)
+        return cls.from_predictions(
+            y,
+            y_mean,
+            y_std,
+            confidences=confidences,
+            name=type(estimator).__name__ if name is None else name,
+            ax=ax,
+            ref_line=ref_line,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_mean,
+        y_std,
+        *,
+        confidences=None,
+        name=None,
+        ax=None,
+        ref_line=True,
+        **kwargs,
+    ):
+        """Plot the coverage curve of Gaussian predictions.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True target values.
+
+        y_mean : array-like of shape (n_samples,)
+            Predictive means.
+
+        y_std : array-like of shape (n_samples,)
+            Predictive standard deviations, all strictly positive.
+
+        confidences : array-like of shape (n_levels,), default=None
+            Confidence levels, each in (0, 1). If None,
+            ``np.linspace(0.05, 0.95, 19)``.
+
+        name : str, default=None
+            Legend label of the curve. If None, the curve has no label.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        ref_line : bool, default=True
+            Whether to draw the diagonal of perfect calibration.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : CoverageCurveDisplay
+            The display, with the computed values and the artists.
+
+        Examples
+        --------
+        Two predictive standard deviations on one diagram:
+
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from sklearn_mcdropout.plotting import CoverageCurveDisplay
+        >>> rng = np.random.default_rng(0)
+        >>> y_true, y_mean = rng.normal(size=200), np.zeros(200)
+        >>> narrow = CoverageCurveDisplay.from_predictions(
+        ...     y_true, y_mean, np.full(200, 0.5), name="too narrow")
+        >>> wide = CoverageCurveDisplay.from_predictions(
+        ...     y_true, y_mean, np.ones(200), name="calibrated", ax=narrow.ax_)
+        >>> [text.get_text() for text in wide.ax_.get_legend().get_texts()]
+        ['perfect calibration', 'too narrow', 'calibrated']
+        >>> plt.close(wide.figure_)
+        """
+        expected, observed = coverage_curve(
+            y_true, y_mean, y_std, confidences=confidences
+        )
+        display = cls(expected, observed, name=name)
+        return display.plot(ax=ax, ref_line=ref_line, **kwargs)
 
 
-def plot_confidence_diagram(
-    y_true,
-    y_proba=None,
-    *,
-    estimator=None,
-    X=None,
-    labels=None,
-    n_bins=10,
-    ax=None,
-    label=None,
-):
-    """Plot a classifier's accuracy against its confidence, per confidence bin.
+class ConfidenceCalibrationDisplay:
+    """Accuracy against confidence of a classifier: its reliability diagram.
 
-    The reliability diagram of classification (Guo et al. 2017): predictions
-    are binned by their confidence (the largest class probability) into
-    ``n_bins`` equal-width bins; each bin's accuracy is plotted at its mean
-    confidence, with the share of samples as marker area. A calibrated
-    classifier lies on the diagonal; points below it are over-confident. The
-    legend gives the expected calibration error.
+    Predictions are binned by their confidence (the largest class probability)
+    into ``n_bins`` equal-width bins of [0, 1]; each non-empty bin's accuracy
+    is plotted at its mean confidence, with the share of samples as marker
+    area (Guo et al. 2017). A calibrated classifier lies on the diagonal;
+    points below it are over-confident. The legend gives the expected
+    calibration error, :func:`~sklearn_mcdropout.metrics.expected_calibration_error`.
 
-    Call it several times with the same `ax` and different `label` values to
-    compare classifiers; the diagonal is drawn only once.
+    Create it with :meth:`from_estimator` or :meth:`from_predictions`. All
+    parameters are stored as attributes.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
+    accuracy : ndarray of shape (n_filled_bins,)
+        Accuracy of the predictions in each non-empty bin.
 
-    y_proba : array-like of shape (n_samples, n_classes), default=None
-        Predicted class probabilities, one column per label of `labels`.
-        Required unless `estimator` is given.
+    confidence : ndarray of shape (n_filled_bins,)
+        Mean confidence of the predictions in each non-empty bin.
 
-    estimator : estimator instance, default=None
-        Fitted classifier with ``predict_proba`` and ``classes_``. Mutually
-        exclusive with `y_proba`.
+    counts : ndarray of shape (n_filled_bins,)
+        Number of predictions in each non-empty bin.
 
-    X : array-like of shape (n_samples, n_features), default=None
-        Input samples passed to `estimator`. Required when `estimator` is
-        given.
+    ece : float
+        Expected calibration error.
 
-    labels : array-like of shape (n_classes,), default=None
-        The sorted labels of the columns of `y_proba`; the estimator's
-        ``classes_`` when `estimator` is given, else the labels of `y_true`.
+    name : str, default=None
+        Legend label of the curve, followed by the ECE.
 
-    n_bins : int, default=10
-        Number of confidence bins.
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The curve through the bins.
 
-    ax : matplotlib Axes, default=None
-        Axes to draw on. If None, a new figure and axes are created.
+    scatter_ : matplotlib PathCollection
+        The bins' markers, of area growing with their share of samples.
 
-    label : str, default=None
-        Legend label of the curve. Defaults to ``"model"``.
+    ax_ : matplotlib Axes
+        Axes with the diagram.
 
-    Returns
-    -------
-    fig : matplotlib Figure
-        The figure of `ax` (``ax.figure``).
+    figure_ : matplotlib Figure
+        Figure containing the diagram.
 
     See Also
     --------
     sklearn_mcdropout.metrics.expected_calibration_error : The error shown.
     sklearn.calibration.CalibrationDisplay : The positive class's frequency
         against its probability, for binary classifiers.
+    CoverageCurveDisplay : The reliability diagram of a regressor.
+
+    References
+    ----------
+    .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
+       Modern Neural Networks", ICML 2017.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_mcdropout.plotting import plot_confidence_diagram
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = LogisticRegression(max_iter=1000).fit(X, y)
-    >>> fig = plot_confidence_diagram(y, estimator=clf, X=X, label="logistic")
-    >>> fig.axes[0].get_xlabel()
-    'confidence (largest class probability)'
-    >>> plt.close(fig)
+    >>> from sklearn_mcdropout.plotting import ConfidenceCalibrationDisplay
+    >>> y_proba = [[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]]
+    >>> display = ConfidenceCalibrationDisplay.from_predictions(
+    ...     [0, 1, 1, 1], y_proba, n_bins=5, name="toy")
+    >>> display.confidence.tolist(), display.accuracy.tolist()
+    ([0.6, 0.8, 0.9], [1.0, 1.0, 0.5])
+    >>> display.line_.get_label()
+    'toy (ECE 0.350)'
+    >>> plt.close(display.figure_)
     """
-    if estimator is not None:
-        if y_proba is not None:
-            raise ValueError("Pass either y_proba, or estimator and X, not both.")
-        if X is None:
-            raise ValueError("X is required when estimator is given.")
-        y_proba = estimator.predict_proba(X)
-        labels = estimator.classes_ if labels is None else labels
-    elif X is not None:
-        raise ValueError("X is only used together with estimator.")
-    elif y_proba is None:
-        raise ValueError(
-            "Pass either y_proba, or a fitted estimator and X; got neither."
+
+    def __init__(self, accuracy, confidence, counts, ece, *, name=None):
+        self.accuracy = accuracy
+        self.confidence = confidence
+        self.counts = counts
+        self.ece = ece
+        self.name = name
+
+    def plot(self, ax=None, *, name=None, ref_line=True, **kwargs):
+        """Plot the accuracy of each confidence bin.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        name : str, default=None
+            Legend label of the curve, followed by the ECE. If None, the
+            display's `name`.
+
+        ref_line : bool, default=True
+            Whether to draw the diagonal of perfect calibration; it is drawn
+            once per axes however many curves share it.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : ConfidenceCalibrationDisplay
+            The display, with `line_`, `scatter_`, `ax_` and `figure_` set.
+        """
+        self.ax_ = _get_axes(ax, figsize=(5.5, 5.5))
+        self.figure_ = self.ax_.figure
+        if ref_line:
+            _draw_diagonal(self.ax_)
+        name = self.name if name is None else name
+        label = f"{name} (ECE {self.ece:.3f})" if name else f"ECE {self.ece:.3f}"
+        (self.line_,) = self.ax_.plot(
+            self.confidence, self.accuracy, **{"label": label, **kwargs}
         )
-    ece = expected_calibration_error(y_true, y_proba, n_bins=n_bins, labels=labels)
-    index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
-    accuracy, confidence, counts = _confidence_bins(index, y_proba, n_bins)
-    filled = counts > 0
-    plt = _import_pyplot()
+        share = np.asarray(self.counts) / np.sum(self.counts)
+        self.scatter_ = self.ax_.scatter(
+            self.confidence,
+            self.accuracy,
+            s=20 + 400 * share,
+            color=self.line_.get_color(),
+        )
+        _finish_unit_square(
+            self.ax_, "confidence (largest class probability)", "accuracy"
+        )
+        return self
 
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        y,
+        *,
+        n_bins=10,
+        name=None,
+        ax=None,
+        ref_line=True,
+        **kwargs,
+    ):
+        """Plot the reliability diagram of a fitted classifier on data.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted classifier, or pipeline, with ``predict_proba`` and
+            ``classes_``.
+
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+
+        y : array-like of shape (n_samples,)
+            True labels.
+
+        n_bins : int, default=10
+            Number of confidence bins.
+
+        name : str, default=None
+            Legend label of the curve. If None, the estimator's class name.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        ref_line : bool, default=True
+            Whether to draw the diagonal of perfect calibration.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : ConfidenceCalibrationDisplay
+            The display, with the computed values and the artists.
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn_mcdropout.plotting import ConfidenceCalibrationDisplay
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = LogisticRegression(max_iter=1000).fit(X, y)
+        >>> display = ConfidenceCalibrationDisplay.from_estimator(clf, X, y)
+        >>> display.line_.get_label()
+        'LogisticRegression (ECE ...)'
+        >>> int(display.counts.sum())
+        150
+        >>> plt.close(display.figure_)
+        """
+        _import_pyplot()
+        return cls.from_predictions(
+            y,
+            estimator.predict_proba(X),
+            labels=estimator.classes_,
+            n_bins=n_bins,
+            name=type(estimator).__name__ if name is None else name,
+            ax=ax,
+            ref_line=ref_line,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_proba,
+        *,
+        labels=None,
+        n_bins=10,
+        name=None,
+        ax=None,
+        ref_line=True,
+        **kwargs,
+    ):
+        """Plot the reliability diagram of predicted class probabilities.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True labels.
+
+        y_proba : array-like of shape (n_samples, n_classes)
+            Predicted class probabilities, one column per label of `labels`.
+
+        labels : array-like of shape (n_classes,), default=None
+            The sorted labels of the columns (``estimator.classes_``). If
+            None, the labels in `y_true`, which must then all occur.
+
+        n_bins : int, default=10
+            Number of confidence bins.
+
+        name : str, default=None
+            Legend label of the curve, followed by the ECE.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        ref_line : bool, default=True
+            Whether to draw the diagonal of perfect calibration.
+
+        **kwargs : dict
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : ConfidenceCalibrationDisplay
+            The display, with the computed values and the artists.
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+        >>> from sklearn_mcdropout.plotting import ConfidenceCalibrationDisplay
+        >>> y_proba = [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.2, 0.8]]
+        >>> display = ConfidenceCalibrationDisplay.from_predictions(
+        ...     ["a", "a", "a", "b"], y_proba, n_bins=5)
+        >>> display.counts.tolist(), round(display.ece, 3)
+        ([1.0, 2.0, 1.0], 0.25)
+        >>> plt.close(display.figure_)
+        """
+        ece = expected_calibration_error(y_true, y_proba, n_bins=n_bins, labels=labels)
+        index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
+        accuracy, confidence, counts = _confidence_bins(index, y_proba, n_bins)
+        filled = counts > 0
+        display = cls(
+            accuracy[filled], confidence[filled], counts[filled], ece, name=name
+        )
+        return display.plot(ax=ax, ref_line=ref_line, **kwargs)
+
+
+def _panel_axes(ax):
+    """Three axes side by side: ``ax``, or those of a new figure."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 5.5), layout="constrained")
-    _draw_diagonal(ax)
-    (line,) = ax.plot(
-        confidence[filled],
-        accuracy[filled],
-        label=f"{'model' if label is None else label} (ECE {ece:.3f})",
-    )
-    share = counts[filled] / counts.sum()
-    ax.scatter(
-        confidence[filled], accuracy[filled], s=20 + 400 * share, color=line.get_color()
-    )
-    return _finish_unit_square(
-        ax,
-        "confidence (largest class probability)",
-        "accuracy",
-        "Confidence reliability diagram",
-    )
+        figure = _import_pyplot().figure(figsize=(15, 4.5), layout="constrained")
+        return figure.subplots(1, 3)
+    axes = np.ravel(np.asarray(ax, dtype=object))
+    if axes.shape != (3,):
+        raise ValueError(f"ax must be three matplotlib Axes, got {axes.size}")
+    return axes
 
 
-def plot_1d_regression(
-    X_train,
-    y_train,
-    X_plot,
-    y_mean=None,
-    y_std=None,
-    *,
-    estimator=None,
-    n_std=(1, 2),
-    ax=None,
-    y_true_plot=None,
-):
-    """Plot a 1-D regression with predictive mean and uncertainty bands.
+def _plot_residuals(ax, y_true, residuals, style):
+    scatter = ax.scatter(y_true, residuals, color="tab:blue", **style)
+    ax.axhline(0.0, color="k", linestyle="--", linewidth=1)
+    ax.set(
+        xlabel="true value",
+        ylabel="residual (predicted mean - true value)",
+        title="Residuals",
+    )
+    return scatter
 
-    Draws the predictive mean over `X_plot` as a line, a shaded band of
-    ``mean ± k * std`` for each ``k`` in `n_std` (darker for smaller ``k``),
-    the training points as a scatter and, optionally, the true function.
+
+def _plot_predictions(ax, y_true, y_mean, y_std, style, std_label):
+    from matplotlib.cm import ScalarMappable
+
+    scatter = ax.scatter(y_true, y_mean, c=y_std, cmap="viridis", **style)
+    lo = min(y_true.min(), y_mean.min())
+    hi = max(y_true.max(), y_mean.max())
+    ax.plot([lo, hi], [lo, hi], color="k", linestyle="--", linewidth=1, label="y = x")
+    ax.set(
+        xlabel="true value",
+        ylabel="predicted mean",
+        title="Predicted vs true (colour: std)",
+    )
+    ax.legend(loc="upper left")
+    # An opaque mappable: the colour bar is not washed out by the points' alpha.
+    mappable = ScalarMappable(norm=scatter.norm, cmap=scatter.get_cmap())
+    colorbar = ax.figure.colorbar(mappable, ax=ax)
+    colorbar.set_label(std_label)
+    return scatter, colorbar
+
+
+def _plot_std_histogram(ax, y_std, std_label):
+    n_bins = int(min(50, max(10, np.sqrt(len(y_std)))))
+    *_, bars = ax.hist(
+        y_std, bins=n_bins, color="tab:green", alpha=0.8, edgecolor="white"
+    )
+    mean_std = float(np.mean(y_std))
+    ax.axvline(
+        mean_std, color="k", linestyle="--", linewidth=1, label=f"mean = {mean_std:.3g}"
+    )
+    ax.set(
+        xlabel=std_label, ylabel="count", title="Distribution of predictive uncertainty"
+    )
+    ax.legend()
+    return bars
+
+
+class UncertaintyPanelsDisplay:
+    """Residuals, predicted against true, and the distribution of the std.
+
+    Three panels side by side, the figure of the reference report:
+
+    - residuals ``y_mean - y_true`` against the true value, with a horizontal
+      line at zero;
+    - predicted mean against the true value, coloured by the predictive
+      standard deviation, with the diagonal ``y = x`` and a colour bar;
+    - a histogram of the predictive standard deviation, with its mean.
+
+    Create it with :meth:`from_estimator` or :meth:`from_predictions`. All
+    parameters are stored as attributes.
 
     Parameters
     ----------
-    X_train : array-like of shape (n_train,) or (n_train, 1)
-        Training inputs (a single feature).
+    y_true : ndarray of shape (n_samples,)
+        True target values.
 
-    y_train : array-like of shape (n_train,)
-        Training targets.
+    y_mean : ndarray of shape (n_samples,)
+        Predictive means.
 
-    X_plot : array-like of shape (n_plot,) or (n_plot, 1)
-        Inputs at which the prediction is drawn (a single feature). Need not
-        be sorted.
+    y_std : ndarray of shape (n_samples,)
+        Predictive standard deviations.
 
-    y_mean : array-like of shape (n_plot,), default=None
-        Predictive means at `X_plot`. Must be given together with `y_std`
-        unless `estimator` is given.
+    Attributes
+    ----------
+    residuals_scatter_ : matplotlib PathCollection
+        The residuals.
 
-    y_std : array-like of shape (n_plot,), default=None
-        Predictive standard deviations at `X_plot`, non-negative.
+    predictions_scatter_ : matplotlib PathCollection
+        The predicted means, coloured by the std.
 
-    estimator : estimator instance, default=None
-        Fitted regressor; if given, ``estimator.predict(X_plot,
-        return_std=True)`` provides `y_mean` and `y_std` (a 1-D `X_plot` is
-        reshaped to one column first). Mutually exclusive with `y_mean` and
-        `y_std`.
+    colorbar_ : matplotlib Colorbar
+        The colour bar of the std.
 
-    n_std : float or sequence of float, default=(1, 2)
-        Multiples of the standard deviation for the shaded bands; each must
-        be positive.
+    hist_ : matplotlib BarContainer
+        The bars of the std histogram.
 
-    ax : matplotlib Axes, default=None
-        Axes to draw on. If None, a new figure and axes are created.
+    axes_ : ndarray of shape (3,) of matplotlib Axes
+        The residual, prediction and histogram axes.
 
-    y_true_plot : array-like of shape (n_plot,), default=None
-        True function values at `X_plot`, drawn as a dashed line if given.
+    figure_ : matplotlib Figure
+        Figure containing the panels.
 
-    Returns
-    -------
-    fig : matplotlib Figure
-        The figure of the axes drawn on.
-
-    Raises
-    ------
-    ValueError
-        If an input has more than one feature, if both arrays and an
-        estimator are given, or neither, or if the arrays are invalid.
+    See Also
+    --------
+    CoverageCurveDisplay : Calibration of the predictive intervals.
+    sklearn.metrics.PredictionErrorDisplay : Residuals of point predictions.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> import numpy as np
-    >>> from sklearn_mcdropout.plotting import plot_1d_regression
+    >>> from sklearn_mcdropout.plotting import UncertaintyPanelsDisplay
     >>> rng = np.random.default_rng(0)
-    >>> X_train = rng.uniform(-3, 3, size=(30, 1))
-    >>> y_train = np.sin(X_train[:, 0]) + rng.normal(scale=0.1, size=30)
-    >>> X_plot = np.linspace(-4, 4, 100)
-    >>> y_mean, y_std = np.sin(X_plot), 0.1 + 0.05 * np.abs(X_plot)
-    >>> fig = plot_1d_regression(X_train, y_train, X_plot, y_mean, y_std,
-    ...                          y_true_plot=np.sin(X_plot))
-    >>> len(fig.axes[0].collections)  # two bands and the training points
-    3
-    >>> plt.close(fig)
+    >>> y_true = rng.normal(size=50)
+    >>> y_mean = y_true + rng.normal(scale=0.3, size=50)
+    >>> y_std = rng.uniform(0.1, 0.5, size=50)
+    >>> display = UncertaintyPanelsDisplay(y_true, y_mean, y_std).plot()
+    >>> len(display.figure_.axes)  # three panels and the colour bar
+    4
+    >>> plt.close(display.figure_)
     """
-    x_train = _as_single_feature(X_train, "X_train")
-    y_train = _as_1d_float(y_train, "y_train")
-    if x_train.shape[0] != y_train.shape[0]:
-        raise ValueError(
-            "X_train and y_train must have the same length, got "
-            f"{x_train.shape[0]} and {y_train.shape[0]}."
+
+    def __init__(self, y_true, y_mean, y_std):
+        self.y_true = y_true
+        self.y_mean = y_mean
+        self.y_std = y_std
+
+    def plot(self, ax=None, *, std_label="predictive std"):
+        """Plot the three panels.
+
+        Parameters
+        ----------
+        ax : array-like of three matplotlib Axes, default=None
+            Axes of the residual, prediction and histogram panels. If None, a
+            new figure of size (15, 4.5) with constrained layout is created.
+
+        std_label : str, default="predictive std"
+            Label of the colour bar and of the histogram's x axis.
+
+        Returns
+        -------
+        display : UncertaintyPanelsDisplay
+            The display, with `axes_`, `figure_` and the artists set.
+        """
+        y_true, y_mean, y_std = map(np.asarray, (self.y_true, self.y_mean, self.y_std))
+        self.axes_ = _panel_axes(ax)
+        self.figure_ = self.axes_[0].figure
+        small = len(y_true) <= 500
+        style = {"s": 12 if small else 4, "alpha": 0.8 if small else 0.4}
+        self.residuals_scatter_ = _plot_residuals(
+            self.axes_[0], y_true, y_mean - y_true, style
         )
-    x_plot = _as_single_feature(X_plot, "X_plot")
+        self.predictions_scatter_, self.colorbar_ = _plot_predictions(
+            self.axes_[1], y_true, y_mean, y_std, style, std_label
+        )
+        self.hist_ = _plot_std_histogram(self.axes_[2], y_std, std_label)
+        return self
 
-    X_for_estimator = None
-    if estimator is not None:
-        X_for_estimator = X_plot if np.ndim(X_plot) == 2 else x_plot.reshape(-1, 1)
-    y_mean, y_std = _resolve_predictions(y_mean, y_std, estimator, X_for_estimator)
-    y_mean, y_std = _validate_mean_std(y_mean, y_std, x_plot.shape[0], "X_plot")
-    if y_true_plot is not None:
-        y_true_plot = _as_1d_float(y_true_plot, "y_true_plot")
-        if y_true_plot.shape[0] != x_plot.shape[0]:
-            raise ValueError(
-                "X_plot and y_true_plot must have the same length, got "
-                f"{x_plot.shape[0]} and {y_true_plot.shape[0]}."
-            )
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, ax=None, std_label="predictive std"):
+        """Plot the three panels of a fitted regressor on data.
 
-    if isinstance(n_std, numbers.Real):
-        n_std = (n_std,)
-    n_std = [float(k) for k in n_std]
-    if any(not np.isfinite(k) or k <= 0 for k in n_std):
-        raise ValueError(f"n_std values must be positive and finite, got {n_std}.")
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted regressor, or pipeline, whose ``predict(X,
+            return_std=True)`` returns ``(y_mean, y_std)``.
 
-    plt = _import_pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
 
-    order = np.argsort(x_plot, kind="stable")
-    x_sorted, mean_sorted, std_sorted = x_plot[order], y_mean[order], y_std[order]
+        y : array-like of shape (n_samples,)
+            True target values.
 
-    ks = sorted(set(n_std))
-    # Darker (more opaque) for the smallest multiple, lighter for the largest.
-    alphas = np.linspace(0.45, 0.15, len(ks)) if len(ks) > 1 else [0.35]
-    color = "tab:blue"
-    for k, alpha in sorted(zip(ks, alphas, strict=True), reverse=True):
+        ax : array-like of three matplotlib Axes, default=None
+            Axes of the three panels. If None, a new figure is created.
+
+        std_label : str, default="predictive std"
+            Label of the colour bar and of the histogram's x axis.
+
+        Returns
+        -------
+        display : UncertaintyPanelsDisplay
+            The display, with the arrays and the artists.
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from sklearn.linear_model import BayesianRidge
+        >>> from sklearn_mcdropout.plotting import UncertaintyPanelsDisplay
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X @ [1.0, -2.0] + rng.normal(size=100)
+        >>> reg = BayesianRidge().fit(X, y)
+        >>> display = UncertaintyPanelsDisplay.from_estimator(reg, X, y)
+        >>> display.axes_[0].get_title(), display.y_std.shape
+        ('Residuals', (100,))
+        >>> plt.close(display.figure_)
+        """
+        _import_pyplot()
+        y_mean, y_std = _predict_mean_std(estimator, X)
+        return cls.from_predictions(y, y_mean, y_std, ax=ax, std_label=std_label)
+
+    @classmethod
+    def from_predictions(
+        cls, y_true, y_mean, y_std, *, ax=None, std_label="predictive std"
+    ):
+        """Plot the three panels of Gaussian predictions.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True target values.
+
+        y_mean : array-like of shape (n_samples,)
+            Predictive means.
+
+        y_std : array-like of shape (n_samples,)
+            Predictive standard deviations, all strictly positive.
+
+        ax : array-like of three matplotlib Axes, default=None
+            Axes of the three panels. If None, a new figure is created.
+
+        std_label : str, default="predictive std"
+            Label of the colour bar and of the histogram's x axis.
+
+        Returns
+        -------
+        display : UncertaintyPanelsDisplay
+            The display, with the arrays and the artists.
+
+        Examples
+        --------
+        On axes of one's own, here the top row of a 2 x 3 grid:
+
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from sklearn_mcdropout.plotting import UncertaintyPanelsDisplay
+        >>> rng = np.random.default_rng(0)
+        >>> y_true = rng.normal(size=50)
+        >>> y_mean = y_true + rng.normal(scale=0.3, size=50)
+        >>> fig, axes = plt.subplots(2, 3)
+        >>> display = UncertaintyPanelsDisplay.from_predictions(
+        ...     y_true, y_mean, np.full(50, 0.3), ax=axes[0])
+        >>> display.figure_ is fig, display.y_std.shape
+        (True, (50,))
+        >>> plt.close(fig)
+        """
+        y_true, y_mean, y_std, _ = _check_gaussian_inputs(y_true, y_mean, y_std)
+        return cls(y_true, y_mean, y_std).plot(ax=ax, std_label=std_label)
+
+
+def _check_n_std(n_std):
+    """Sorted distinct multiples of the std, each positive, from one or several."""
+    n_std = _check_1d(np.atleast_1d(n_std), "n_std")
+    if np.any(n_std <= 0):
+        raise ValueError(f"n_std must be positive, got {n_std.tolist()}")
+    return np.unique(n_std)
+
+
+def _plot_bands(ax, x, y_mean, y_std, n_std):
+    """A band ``y_mean ± k * y_std`` per ``k``, darker for smaller ``k``."""
+    alphas = np.linspace(0.45, 0.15, len(n_std)) if len(n_std) > 1 else [0.35]
+    # Widest first, so that the legend lists the bands from outside in.
+    bands = [
         ax.fill_between(
-            x_sorted,
-            mean_sorted - k * std_sorted,
-            mean_sorted + k * std_sorted,
-            color=color,
+            x,
+            y_mean - k * y_std,
+            y_mean + k * y_std,
+            color="tab:blue",
             alpha=alpha,
             linewidth=0,
             label=f"mean ± {k:g} std",
         )
-    ax.plot(x_sorted, mean_sorted, color=color, linewidth=2, label="predictive mean")
-    if y_true_plot is not None:
-        ax.plot(
-            x_sorted,
-            y_true_plot[order],
-            color="k",
-            linestyle="--",
-            linewidth=1.5,
-            label="true function",
+        for k, alpha in zip(n_std[::-1], alphas[::-1], strict=True)
+    ]
+    return bands[::-1]
+
+
+_DATA_STYLE = {
+    "s": 15,
+    "color": "tab:red",
+    "edgecolor": "k",
+    "linewidth": 0.5,
+    "zorder": 3,
+    "label": "training data",
+}
+
+
+class UncertaintyBandsDisplay:
+    """Predictive mean and uncertainty bands of a regression on one feature.
+
+    Draws the predictive mean as a line, a shaded band ``mean ± k * std`` for
+    each multiple ``k`` (darker for smaller ``k``), the data as points and,
+    optionally, the true function as a dashed line.
+
+    Create it with :meth:`from_estimator` or :meth:`from_predictions`. All
+    parameters are stored as attributes.
+
+    Parameters
+    ----------
+    x_plot : ndarray of shape (n_plot,)
+        Inputs at which the prediction is drawn; need not be sorted.
+
+    y_mean : ndarray of shape (n_plot,)
+        Predictive means at `x_plot`.
+
+    y_std : ndarray of shape (n_plot,)
+        Predictive standard deviations at `x_plot`.
+
+    x : ndarray of shape (n_samples,), default=None
+        Inputs of the data drawn as points, typically the training data.
+
+    y : ndarray of shape (n_samples,), default=None
+        Targets of the data drawn as points.
+
+    y_true_plot : ndarray of shape (n_plot,), default=None
+        True function at `x_plot`, drawn as a dashed line if given.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The predictive mean.
+
+    bands_ : list of matplotlib PolyCollection
+        The bands, one per multiple of the std, from the narrowest.
+
+    scatter_ : matplotlib PathCollection or None
+        The data points; None if there are none.
+
+    true_line_ : matplotlib Line2D or None
+        The true function; None if not given.
+
+    ax_ : matplotlib Axes
+        Axes with the plot.
+
+    figure_ : matplotlib Figure
+        Figure containing the plot.
+
+    See Also
+    --------
+    UncertaintyPanelsDisplay : Residuals and std on any number of features.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklearn_mcdropout.plotting import UncertaintyBandsDisplay
+    >>> x_plot = np.linspace(-4, 4, 100)
+    >>> y_mean, y_std = np.sin(x_plot), 0.1 + 0.05 * np.abs(x_plot)
+    >>> display = UncertaintyBandsDisplay(x_plot, y_mean, y_std).plot(n_std=2)
+    >>> [band.get_label() for band in display.bands_]
+    ['mean ± 2 std']
+    >>> plt.close(display.figure_)
+    """
+
+    def __init__(self, x_plot, y_mean, y_std, *, x=None, y=None, y_true_plot=None):
+        self.x_plot = x_plot
+        self.y_mean = y_mean
+        self.y_std = y_std
+        self.x = x
+        self.y = y
+        self.y_true_plot = y_true_plot
+
+    def plot(self, ax=None, *, n_std=(1, 2)):
+        """Plot the mean, the bands, the data and the true function.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        n_std : float or array-like of float, default=(1, 2)
+            Multiples of the standard deviation for the bands, each positive.
+
+        Returns
+        -------
+        display : UncertaintyBandsDisplay
+            The display, with `line_`, `bands_`, `scatter_`, `true_line_`,
+            `ax_` and `figure_` set.
+        """
+        n_std = _check_n_std(n_std)
+        self.ax_ = ax = _get_axes(ax, figsize=(8, 5))
+        self.figure_ = ax.figure
+        order = np.argsort(self.x_plot, kind="stable")
+        x, mean = np.asarray(self.x_plot)[order], np.asarray(self.y_mean)[order]
+        std = np.asarray(self.y_std)[order]
+        self.bands_ = _plot_bands(ax, x, mean, std, n_std)
+        (self.line_,) = ax.plot(
+            x, mean, color="tab:blue", linewidth=2, label="predictive mean"
         )
-    ax.scatter(
-        x_train,
-        y_train,
-        s=15,
-        color="tab:red",
-        edgecolor="k",
-        linewidth=0.5,
-        zorder=3,
-        label="training data",
-    )
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title("Predictive mean and uncertainty bands")
-    ax.legend(loc="best")
-    return ax.figure
+        self.true_line_ = self.scatter_ = None
+        if self.y_true_plot is not None:
+            (self.true_line_,) = ax.plot(
+                x, np.asarray(self.y_true_plot)[order], "k--", label="true function"
+            )
+        if self.x is not None:
+            self.scatter_ = ax.scatter(self.x, self.y, **_DATA_STYLE)
+        ax.set(xlabel="x", ylabel="y")
+        ax.legend(loc="best")
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, X, y, *, X_plot=None, y_true_plot=None, n_std=(1, 2), ax=None
+    ):
+        """Plot the predictions of a fitted regressor on one feature.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted regressor, or pipeline, of one feature, whose ``predict(X,
+            return_std=True)`` returns ``(y_mean, y_std)``.
+
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Inputs of the data drawn as points, typically the training data.
+
+        y : array-like of shape (n_samples,)
+            Targets of the data drawn as points.
+
+        X_plot : array-like of shape (n_plot,) or (n_plot, 1), default=None
+            Inputs at which the prediction is drawn. If None, 200 evenly
+            spaced points spanning `X`. A 1d `X_plot` is passed to the
+            estimator as one column.
+
+        y_true_plot : array-like of shape (n_plot,), default=None
+            True function at `X_plot`, drawn as a dashed line if given.
+
+        n_std : float or array-like of float, default=(1, 2)
+            Multiples of the standard deviation for the bands, each positive.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        Returns
+        -------
+        display : UncertaintyBandsDisplay
+            The display, with the arrays and the artists.
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from sklearn.gaussian_process import GaussianProcessRegressor
+        >>> from sklearn_mcdropout.plotting import UncertaintyBandsDisplay
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.uniform(-3, 3, size=(20, 1))
+        >>> y = np.sin(X[:, 0])
+        >>> gpr = GaussianProcessRegressor(alpha=1e-2).fit(X, y)
+        >>> display = UncertaintyBandsDisplay.from_estimator(
+        ...     gpr, X, y, X_plot=np.linspace(-5, 5, 50))
+        >>> display.x_plot.shape, len(display.bands_)
+        ((50,), 2)
+        >>> plt.close(display.figure_)
+        """
+        _import_pyplot()
+        x = _check_1d(X, "X")
+        X_plot = np.linspace(x.min(), x.max(), 200) if X_plot is None else X_plot
+        x_plot = _check_1d(X_plot, "X_plot")
+        X_predict = X_plot if np.ndim(X_plot) == 2 else x_plot[:, np.newaxis]
+        y_mean, y_std = _predict_mean_std(estimator, X_predict)
+        return cls.from_predictions(
+            X, y, x_plot, y_mean, y_std, y_true_plot=y_true_plot, n_std=n_std, ax=ax
+        )
+
+    @classmethod
+    def from_predictions(
+        cls, X, y, X_plot, y_mean, y_std, *, y_true_plot=None, n_std=(1, 2), ax=None
+    ):
+        """Plot precomputed predictions on one feature.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Inputs of the data drawn as points, typically the training data.
+
+        y : array-like of shape (n_samples,)
+            Targets of the data drawn as points.
+
+        X_plot : array-like of shape (n_plot,) or (n_plot, 1)
+            Inputs at which the prediction is drawn; need not be sorted.
+
+        y_mean : array-like of shape (n_plot,)
+            Predictive means at `X_plot`.
+
+        y_std : array-like of shape (n_plot,)
+            Predictive standard deviations at `X_plot`, all strictly positive.
+
+        y_true_plot : array-like of shape (n_plot,), default=None
+            True function at `X_plot`, drawn as a dashed line if given.
+
+        n_std : float or array-like of float, default=(1, 2)
+            Multiples of the standard deviation for the bands, each positive.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        Returns
+        -------
+        display : UncertaintyBandsDisplay
+            The display, with the arrays and the artists.
+
+        Examples
+        --------
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np
+        >>> from sklearn_mcdropout.plotting import UncertaintyBandsDisplay
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.uniform(-3, 3, size=(30, 1))
+        >>> y = np.sin(X[:, 0]) + rng.normal(scale=0.1, size=30)
+        >>> X_plot = np.linspace(-4, 4, 100)
+        >>> y_mean, y_std = np.sin(X_plot), 0.1 + 0.05 * np.abs(X_plot)
+        >>> display = UncertaintyBandsDisplay.from_predictions(
+        ...     X, y, X_plot, y_mean, y_std, y_true_plot=np.sin(X_plot))
+        >>> [band.get_label() for band in display.bands_]
+        ['mean ± 1 std', 'mean ± 2 std']
+        >>> plt.close(display.figure_)
+        """
+        x, y = _check_1d(X, "X"), _check_1d(y, "y")
+        _check_consistent_length(X=x, y=y)
+        x_plot, y_mean = _check_1d(X_plot, "X_plot"), _check_1d(y_mean, "y_mean")
+        y_std = _check_std(y_std)
+        if y_true_plot is not None:
+            y_true_plot = _check_1d(y_true_plot, "y_true_plot")
+        _check_consistent_length(
+            X_plot=x_plot, y_mean=y_mean, y_std=y_std, y_true_plot=y_true_plot
+        )
+        display = cls(x_plot, y_mean, y_std, x=x, y=y, y_true_plot=y_true_plot)
+        return display.plot(ax=ax, n_std=n_std)

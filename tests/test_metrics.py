@@ -166,7 +166,7 @@ def test_mc_log_likelihood_validation():
         mc_log_likelihood(np.zeros(3), y_passes, tau=np.inf)
     with pytest.raises(ValueError, match="tau must be a positive"):
         mc_log_likelihood(np.zeros(3), y_passes, tau=np.ones(3))
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    with pytest.raises(ValueError, match="samples: y_true 4, y_passes 3"):
         mc_log_likelihood(np.zeros(4), y_passes, tau=1.0)
     with pytest.raises(ValueError, match="Expected 2D array"):
         mc_log_likelihood(np.zeros(3), np.zeros(3), tau=1.0)
@@ -292,7 +292,9 @@ def test_validation_errors(metric):
         metric(y, y, np.array([1.0, -1.0, 1.0]))
     with pytest.raises(ValueError, match="y_std must be positive"):
         metric(y, y, np.array([1.0, 0.0, 1.0]))
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    with pytest.raises(
+        ValueError, match="inconsistent numbers of samples: y_true 3, y_mean 2, y_std 3"
+    ):
         metric(y, y[:2], np.ones(3))
     with pytest.raises(ValueError, match="y_true contains NaN"):
         metric(np.array([0.0, np.nan, 2.0]), y, np.ones(3))
@@ -302,16 +304,31 @@ def test_validation_errors(metric):
         metric(y, y, np.array([1.0, np.nan, 1.0]))
     with pytest.raises(ValueError, match=r"y_mean must be 1d"):
         metric(y, np.ones((3, 2)), np.ones(3))
-    with pytest.raises(ValueError, match="0 sample"):
+    with pytest.raises(ValueError, match="y_true must not be empty, got 0 samples"):
         metric([], [], [])
+    # A column vector is a 1d input.
+    column = metric(y[:, None], y, np.ones((3, 1)))
+    np.testing.assert_equal(column, metric(y, y, np.ones(3)))
 
 
-@pytest.mark.parametrize("confidence", [0.0, 1.0, -0.1, 1.5, np.nan, "0.9", True])
-def test_confidence_validation(confidence):
+@pytest.mark.parametrize(
+    ("confidence", "match"),
+    [
+        (0.0, r"confidence must be in \(0, 1\)"),
+        (1.0, r"confidence must be in \(0, 1\)"),
+        (-0.1, r"confidence must be in \(0, 1\)"),
+        (1.5, r"confidence must be in \(0, 1\)"),
+        ("0.9", r"confidence must be in \(0, 1\)"),
+        (True, r"confidence must be in \(0, 1\)"),
+        ([0.9], r"confidence must be in \(0, 1\)"),
+        (np.nan, "confidence contains NaN"),
+    ],
+)
+def test_confidence_validation(confidence, match):
     y = np.zeros(3)
-    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\)"):
+    with pytest.raises(ValueError, match=match):
         interval_coverage(y, y, np.ones(3), confidence=confidence)
-    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\)"):
+    with pytest.raises(ValueError, match=match):
         mean_interval_width(np.ones(3), confidence=confidence)
 
 
@@ -324,6 +341,8 @@ def test_confidences_validation(confidences):
         coverage_calibration_error(y, y, np.ones(3), confidences=confidences)
     with pytest.raises(ValueError, match="confidences contains NaN"):
         coverage_curve(y, y, np.ones(3), confidences=[0.5, np.nan])
+    with pytest.raises(ValueError, match=r"confidences must be 1d.*got shape \(\)"):
+        coverage_curve(y, y, np.ones(3), confidences=0.5)
 
 
 @pytest.mark.parametrize("metric", [gaussian_nll, crps_gaussian])

@@ -1,4 +1,4 @@
-"""Tests for sklearn_mcdropout.plotting."""
+"""Tests for the displays of sklearn_mcdropout.plotting."""
 
 import importlib.util
 import sys
@@ -6,20 +6,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
+from sklearn.datasets import load_iris  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from sklearn_mcdropout import plotting  # noqa: E402
-from sklearn_mcdropout.metrics import _observed_coverage  # noqa: E402
+from sklearn_mcdropout.metrics import (  # noqa: E402
+    coverage_curve,
+    expected_calibration_error,
+)
 from sklearn_mcdropout.plotting import (  # noqa: E402
-    plot_1d_regression,
-    plot_confidence_diagram,
-    plot_reliability_diagram,
-    plot_uncertainty_panels,
+    ConfidenceCalibrationDisplay,
+    CoverageCurveDisplay,
+    UncertaintyBandsDisplay,
+    UncertaintyPanelsDisplay,
 )
 
 
@@ -59,363 +64,411 @@ def data_1d():
     return X_train, y_train, X_plot, y_mean, y_std
 
 
+@pytest.fixture(scope="module")
+def iris_classifier():
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    return LogisticRegression(max_iter=1000).fit(X, labels), X, labels
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
     plt.close("all")
 
 
-def _band_collections(ax):
-    return [
-        c
-        for c in ax.collections
-        if isinstance(c, PolyCollection) and c.get_label().startswith("mean ±")
-    ]
+def _diagonals(ax):
+    return [line for line in ax.lines if line.get_gid() == "perfect-calibration"]
+
+
+def _legend_texts(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
 
 
 # --------------------------------------------------------------------------
-# plot_uncertainty_panels
+# CoverageCurveDisplay
+
+
+def test_coverage_display_plots_coverage_curve(data):
+    y_true, y_mean, y_std = data
+    display = CoverageCurveDisplay.from_predictions(y_true, y_mean, y_std, name="m")
+    expected, observed = coverage_curve(y_true, y_mean, y_std)
+    assert_allclose(display.confidences, expected)
+    assert_allclose(display.observed_coverage, observed)
+    assert_allclose(display.line_.get_xdata(), expected)
+    assert_allclose(display.line_.get_ydata(), observed)
+    # The same values by hand, from the central Gaussian intervals.
+    by_hand = [
+        np.mean(np.abs(y_true - y_mean) <= norm.ppf((1 + c) / 2) * y_std)
+        for c in np.linspace(0.05, 0.95, 19)
+    ]
+    assert_allclose(observed, by_hand)
+    ax = display.ax_
+    assert display.figure_ is ax.figure
+    assert ax.get_xlabel() == "expected confidence level"
+    assert ax.get_ylabel() == "observed coverage"
+    assert ax.get_xlim() == (0.0, 1.0)
+    assert ax.get_ylim() == (0.0, 1.0)
+    (diagonal,) = _diagonals(ax)
+    assert_allclose(diagonal.get_xydata(), [[0, 0], [1, 1]])
+    assert _legend_texts(ax) == ["perfect calibration", "m"]
+
+
+def test_coverage_display_by_hand():
+    # z(0.5) = 0.674 -> only |0| inside; z(0.9) = 1.645 -> |0|, |1|;
+    # z(0.99) = 2.576 -> |0|, |1|, |2|.
+    display = CoverageCurveDisplay.from_predictions(
+        [0.0, 1.0, 2.0, 3.0], np.zeros(4), np.ones(4), confidences=[0.5, 0.9, 0.99]
+    )
+    assert_allclose(display.line_.get_xdata(), [0.5, 0.9, 0.99])
+    assert_allclose(display.line_.get_ydata(), [0.25, 0.5, 0.75])
+    assert display.line_.get_label().startswith("_")  # no name, no legend entry
+    assert _legend_texts(display.ax_) == ["perfect calibration"]
+
+
+def test_coverage_from_estimator_predicts_with_std(data):
+    y_true, y_mean, y_std = data
+    X = np.arange(len(y_true) * 2, dtype=float).reshape(-1, 2)
+    est = FakeRegressor(y_mean, y_std)
+    display = CoverageCurveDisplay.from_estimator(est, X, y_true)
+    assert len(est.seen_X) == 1
+    assert_array_equal(est.seen_X[0], X)
+    assert display.line_.get_label() == "FakeRegressor"
+    assert_allclose(display.observed_coverage, coverage_curve(y_true, y_mean, y_std)[1])
+    named = CoverageCurveDisplay.from_estimator(est, X, y_true, name="mine")
+    assert named.line_.get_label() == "mine"
+
+
+def test_coverage_displays_combine_on_one_axes(data):
+    y_true, y_mean, y_std = data
+    narrow = CoverageCurveDisplay.from_predictions(
+        y_true, y_mean, y_std, name="passes only"
+    )
+    wide = CoverageCurveDisplay.from_estimator(
+        FakeRegressor(y_mean, 2 * y_std),
+        np.zeros((40, 3)),
+        y_true,
+        ax=narrow.ax_,
+        name="with 1/tau",
+    )
+    ax = narrow.ax_
+    assert wide.ax_ is ax
+    assert wide.figure_ is narrow.figure_
+    assert len(ax.figure.axes) == 1
+    assert len(_diagonals(ax)) == 1
+    assert _legend_texts(ax) == ["perfect calibration", "passes only", "with 1/tau"]
+    # Wider intervals never cover less.
+    assert np.all(wide.observed_coverage >= narrow.observed_coverage)
+    assert np.any(wide.observed_coverage > narrow.observed_coverage)
+
+
+def test_coverage_plot_on_given_axes_and_restyle(data):
+    y_true, y_mean, y_std = data
+    display = CoverageCurveDisplay(*coverage_curve(y_true, y_mean, y_std), name="m")
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    display.plot(ax=ax2, color="tab:red", linestyle=":", name="restyled")
+    assert display.ax_ is ax2
+    assert display.figure_ is fig
+    assert not ax1.lines
+    assert display.line_.get_color() == "tab:red"
+    assert display.line_.get_linestyle() == ":"
+    assert display.line_.get_label() == "restyled"
+    # Plotting again draws on new axes; ref_line=False leaves the diagonal out.
+    first_ax = display.ax_
+    display.plot(ref_line=False)
+    assert display.ax_ is not first_ax
+    assert not _diagonals(display.ax_)
+    assert display.line_.get_label() == "m"
+
+
+@pytest.mark.parametrize("confidences", [[0.0, 0.5], [0.5, 1.0], [-0.1], [1.5]])
+def test_coverage_invalid_confidences(data, confidences):
+    with pytest.raises(ValueError, match=r"confidences must be in \(0, 1\)"):
+        CoverageCurveDisplay.from_predictions(*data, confidences=confidences)
+
+
+def test_coverage_scalar_confidences_refused(data):
+    with pytest.raises(ValueError, match="confidences must be 1d"):
+        CoverageCurveDisplay.from_predictions(*data, confidences=0.5)
+
+
+# --------------------------------------------------------------------------
+# validation shared by the regression displays
+
+
+@pytest.mark.parametrize(
+    "from_predictions",
+    [CoverageCurveDisplay.from_predictions, UncertaintyPanelsDisplay.from_predictions],
+)
+def test_regression_array_validation(data, from_predictions):
+    y_true, y_mean, y_std = data
+    with pytest.raises(ValueError, match="samples: y_true 40, y_mean 39, y_std 40"):
+        from_predictions(y_true, y_mean[:-1], y_std)
+    bad = y_mean.copy()
+    bad[3] = np.nan
+    with pytest.raises(ValueError, match="y_mean contains NaN"):
+        from_predictions(y_true, bad, y_std)
+    bad = y_true.copy()
+    bad[0] = np.inf
+    with pytest.raises(ValueError, match="y_true contains infinity"):
+        from_predictions(bad, y_mean, y_std)
+    with pytest.raises(ValueError, match="y_std must be positive"):
+        from_predictions(y_true, y_mean, -y_std)
+    with pytest.raises(ValueError, match=r"y_mean must be 1d.*got shape \(40, 2\)"):
+        from_predictions(y_true, np.c_[y_mean, y_mean], y_std)
+    with pytest.raises(ValueError, match="y_true must not be empty"):
+        from_predictions([], [], [])
+
+
+@pytest.mark.parametrize(
+    "display_class",
+    [CoverageCurveDisplay, UncertaintyPanelsDisplay, UncertaintyBandsDisplay],
+)
+def test_from_estimator_needs_mean_and_std(display_class):
+    class MeanOnly:
+        def predict(self, X, return_std=False):
+            return np.zeros(len(X))
+
+    with pytest.raises(ValueError, match=r"must return a \(y_mean, y_std\) tuple"):
+        display_class.from_estimator(MeanOnly(), np.zeros((5, 1)), np.zeros(5))
+
+
+# --------------------------------------------------------------------------
+# ConfidenceCalibrationDisplay
+
+
+def test_confidence_display_points_are_bin_accuracy_and_confidence():
+    y_proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
+    display = ConfidenceCalibrationDisplay.from_predictions(
+        [0, 1, 1, 1], y_proba, n_bins=5, name="toy"
+    )
+    # Bins (0.4, 0.6]: the 0.6 row (right); (0.6, 0.8]: 0.8 (right);
+    # (0.8, 1]: both 0.9 rows (one right).
+    assert_allclose(display.confidence, [0.6, 0.8, 0.9])
+    assert_allclose(display.accuracy, [1.0, 1.0, 0.5])
+    assert_allclose(display.counts, [1, 1, 2])
+    assert display.ece == pytest.approx(0.35)
+    assert_allclose(display.line_.get_xydata(), [[0.6, 1.0], [0.8, 1.0], [0.9, 0.5]])
+    assert_allclose(display.scatter_.get_offsets(), display.line_.get_xydata())
+    assert_allclose(display.scatter_.get_sizes(), 20 + 400 * np.array([1, 1, 2]) / 4)
+    ax = display.ax_
+    assert ax.get_xlabel() == "confidence (largest class probability)"
+    assert ax.get_ylabel() == "accuracy"
+    assert _legend_texts(ax) == ["perfect calibration", "toy (ECE 0.350)"]
+
+
+def test_confidence_display_from_estimator_and_combined(iris_classifier):
+    clf, X, labels = iris_classifier
+    display = ConfidenceCalibrationDisplay.from_estimator(clf, X, labels, n_bins=5)
+    ece = expected_calibration_error(
+        labels, clf.predict_proba(X), n_bins=5, labels=clf.classes_
+    )
+    assert display.ece == pytest.approx(ece)
+    assert display.counts.sum() == len(labels)
+    assert display.line_.get_label() == f"LogisticRegression (ECE {ece:.3f})"
+    uniform = np.full((len(labels), 3), 1 / 3)
+    other = ConfidenceCalibrationDisplay.from_predictions(
+        labels, uniform, n_bins=5, ax=display.ax_, name="uniform"
+    )
+    assert other.ax_ is display.ax_
+    assert len(_diagonals(display.ax_)) == 1
+    assert_allclose(other.line_.get_xydata(), [[1 / 3, 1 / 3]])
+    assert len(display.ax_.get_legend().get_texts()) == 3
+
+
+def test_confidence_display_errors(iris_classifier):
+    clf, X, labels = iris_classifier
+    with pytest.raises(ValueError, match="n_bins must be a positive integer"):
+        ConfidenceCalibrationDisplay.from_estimator(clf, X, labels, n_bins=0)
+    with pytest.raises(ValueError, match="y_proba has 3 columns but there are 2"):
+        ConfidenceCalibrationDisplay.from_predictions(
+            labels, clf.predict_proba(X), labels=["a", "b"]
+        )
+    with pytest.raises(ValueError, match="samples: y_true 149, y_proba 150"):
+        ConfidenceCalibrationDisplay.from_predictions(
+            labels[:-1], clf.predict_proba(X), labels=clf.classes_
+        )
+
+
+# --------------------------------------------------------------------------
+# UncertaintyPanelsDisplay
 
 
 def test_panels_content(data, tmp_path):
     y_true, y_mean, y_std = data
-    fig = plot_uncertainty_panels(y_true, y_mean, y_std, std_label="my std")
-    try:
-        assert isinstance(fig, matplotlib.figure.Figure)
-        assert len(fig.axes) == 4  # three panels + colour bar
-        ax_res, ax_pred, ax_hist, ax_cbar = fig.axes
-        for ax in (ax_res, ax_pred, ax_hist):
-            assert ax.get_xlabel()
-            assert ax.get_ylabel()
-            assert ax.get_title()
-        assert ax_cbar.get_ylabel() == "my std"
-        assert ax_hist.get_xlabel() == "my std"
+    display = UncertaintyPanelsDisplay.from_predictions(
+        y_true, y_mean, y_std, std_label="my std"
+    )
+    fig = display.figure_
+    assert len(fig.axes) == 4  # three panels + colour bar
+    ax_res, ax_pred, ax_hist = display.axes_
+    assert fig.axes[:3] == [ax_res, ax_pred, ax_hist]
+    assert display.colorbar_.ax is fig.axes[3]
+    assert [ax.get_title() for ax in display.axes_] == [
+        "Residuals",
+        "Predicted vs true (colour: std)",
+        "Distribution of predictive uncertainty",
+    ]
+    assert ax_res.get_xlabel() == ax_pred.get_xlabel() == "true value"
+    assert ax_pred.get_ylabel() == "predicted mean"
+    assert ax_hist.get_xlabel() == display.colorbar_.ax.get_ylabel() == "my std"
 
-        # Residuals panel: scattered residuals and a horizontal zero line.
-        offsets = ax_res.collections[0].get_offsets()
-        np.testing.assert_allclose(offsets[:, 0], y_true)
-        np.testing.assert_allclose(offsets[:, 1], y_mean - y_true)
-        assert any(np.all(np.asarray(line.get_ydata()) == 0) for line in ax_res.lines)
+    # Residuals panel: scattered residuals and a horizontal zero line.
+    assert_allclose(
+        display.residuals_scatter_.get_offsets(), np.c_[y_true, y_mean - y_true]
+    )
+    assert any(np.all(np.asarray(line.get_ydata()) == 0) for line in ax_res.lines)
 
-        # Centre panel: predicted vs true, coloured by the std, with diagonal.
-        sc = ax_pred.collections[0]
-        np.testing.assert_allclose(sc.get_offsets()[:, 1], y_mean)
-        np.testing.assert_allclose(sc.get_array(), y_std)
-        np.testing.assert_allclose(ax_cbar.get_ylim(), (y_std.min(), y_std.max()))
-        assert sc.get_cmap().name == "viridis"
-        diag = ax_pred.lines[0]
-        np.testing.assert_allclose(diag.get_xdata(), diag.get_ydata())
+    # Centre panel: predicted vs true, coloured by the std, with the diagonal.
+    scatter = display.predictions_scatter_
+    assert_allclose(scatter.get_offsets(), np.c_[y_true, y_mean])
+    assert_allclose(scatter.get_array(), y_std)
+    assert_allclose(display.colorbar_.ax.get_ylim(), (y_std.min(), y_std.max()))
+    assert scatter.get_cmap().name == "viridis"
+    diagonal = ax_pred.lines[0]
+    assert_allclose(diagonal.get_xdata(), diagonal.get_ydata())
 
-        # Right panel: histogram counting every sample.
-        heights = [p.get_height() for p in ax_hist.patches]
-        assert sum(heights) == len(y_std)
+    # Right panel: a histogram counting every sample, and the mean std.
+    assert sum(bar.get_height() for bar in display.hist_) == len(y_std)
+    (mean_line,) = ax_hist.lines
+    assert_allclose(mean_line.get_xdata(), y_std.mean())
 
-        np.testing.assert_allclose(fig.get_size_inches(), (15, 4.5))
-        path = tmp_path / "panels.png"
-        fig.savefig(path)
-        assert path.stat().st_size > 0
-    finally:
-        plt.close(fig)
+    assert_allclose(fig.get_size_inches(), (15, 4.5))
+    fig.savefig(tmp_path / "panels.png")
+    assert (tmp_path / "panels.png").stat().st_size > 0
 
 
-def test_panels_estimator_path(data):
+def test_panels_from_estimator(data):
     y_true, y_mean, y_std = data
     X = np.arange(len(y_true) * 2, dtype=float).reshape(-1, 2)
     est = FakeRegressor(y_mean, y_std)
-    fig = plot_uncertainty_panels(y_true, estimator=est, X=X)
-    try:
-        assert len(est.seen_X) == 1
-        np.testing.assert_array_equal(est.seen_X[0], X)
-        np.testing.assert_allclose(fig.axes[1].collections[0].get_array(), y_std)
-    finally:
-        plt.close(fig)
+    display = UncertaintyPanelsDisplay.from_estimator(est, X, y_true)
+    assert len(est.seen_X) == 1
+    assert_array_equal(est.seen_X[0], X)
+    assert_allclose(display.y_std, y_std)
+    assert_allclose(display.predictions_scatter_.get_array(), y_std)
 
 
-def test_panels_existing_figure(data):
+def test_panels_on_given_axes(data):
+    fig, axes = plt.subplots(2, 3)
+    display = UncertaintyPanelsDisplay.from_predictions(*data, ax=axes[1])
+    assert display.figure_ is fig
+    assert list(display.axes_) == list(axes[1])
+    assert all(not ax.collections for ax in axes[0])
+    assert len(fig.axes) == 7  # six axes and the colour bar
+    with pytest.raises(ValueError, match="ax must be three matplotlib Axes, got 1"):
+        display.plot(ax=axes[0, 0])
+
+
+def test_panels_accept_column_vectors(data):
     y_true, y_mean, y_std = data
-    fig = plt.figure(figsize=(12, 4))
-    out = plot_uncertainty_panels(y_true, y_mean, y_std, fig=fig)
-    assert out is fig
-    assert len(fig.axes) == 4
-    plt.close(fig)
-
-
-def test_accepts_column_vectors(data):
-    y_true, y_mean, y_std = data
-    fig = plot_uncertainty_panels(
+    display = UncertaintyPanelsDisplay.from_predictions(
         y_true.reshape(-1, 1), y_mean.reshape(-1, 1), y_std.tolist()
     )
-    assert len(fig.axes) == 4
-    plt.close(fig)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"y_mean": "mean", "y_std": "std", "estimator": "est"}, "not both"),
-        ({"y_mean": "mean", "estimator": "est"}, "not both"),
-        ({}, "got neither"),
-        ({"y_mean": "mean"}, "got neither"),
-        ({"y_std": "std"}, "got neither"),
-        ({"estimator": "est"}, "X is required"),
-        ({"y_mean": "mean", "y_std": "std", "X": "X"}, "only used together"),
-    ],
-)
-@pytest.mark.parametrize("func", [plot_uncertainty_panels, plot_reliability_diagram])
-def test_argument_combinations(data, func, kwargs, match):
-    y_true, y_mean, y_std = data
-    values = {
-        "mean": y_mean,
-        "std": y_std,
-        "est": FakeRegressor(y_mean, y_std),
-        "X": np.zeros((len(y_true), 2)),
-    }
-    kwargs = {k: values[v] for k, v in kwargs.items()}
-    with pytest.raises(ValueError, match=match):
-        func(y_true, **kwargs)
-
-
-@pytest.mark.parametrize("func", [plot_uncertainty_panels, plot_reliability_diagram])
-def test_array_validation(data, func):
-    y_true, y_mean, y_std = data
-    with pytest.raises(ValueError, match="same length"):
-        func(y_true, y_mean[:-1], y_std)
-    with pytest.raises(ValueError, match="same length"):
-        func(y_true, y_mean, y_std[:-1])
-    bad = y_mean.copy()
-    bad[3] = np.nan
-    with pytest.raises(ValueError, match="y_mean contains NaN or infinite"):
-        func(y_true, bad, y_std)
-    bad = y_true.copy()
-    bad[0] = np.inf
-    with pytest.raises(ValueError, match="y_true contains NaN or infinite"):
-        func(bad, y_mean, y_std)
-    with pytest.raises(ValueError, match="y_std must be non-negative"):
-        func(y_true, y_mean, -y_std)
-    with pytest.raises(ValueError, match="1-D"):
-        func(y_true, np.c_[y_mean, y_mean], y_std)
-    with pytest.raises(ValueError, match="must not be empty"):
-        func([], [], [])
-
-
-def test_estimator_must_return_tuple(data):
-    y_true, y_mean, _ = data
-
-    class MeanOnly:
-        def predict(self, X, return_std=False):
-            return y_mean
-
-    with pytest.raises(ValueError, match="must return a tuple"):
-        plot_uncertainty_panels(y_true, estimator=MeanOnly(), X=np.zeros((40, 1)))
+    assert display.y_true.shape == (40,)
+    assert_allclose(display.predictions_scatter_.get_offsets()[:, 0], y_true)
 
 
 # --------------------------------------------------------------------------
-# plot_reliability_diagram
+# UncertaintyBandsDisplay
 
 
-def test_coverage_curve_by_hand():
-    y_true = np.array([0.0, 1.0, 2.0, 3.0])
-    y_mean = np.zeros(4)
-    y_std = np.ones(4)
-    # z(0.5) = 0.674 -> only |0| <= z; z(0.9) = 1.645 -> |0|, |1| inside;
-    # z(0.99) = 2.576 -> |0|, |1|, |2| inside.
-    cov = _observed_coverage(y_true, y_mean, y_std, np.array([0.5, 0.9, 0.99]))
-    np.testing.assert_allclose(cov, [0.25, 0.5, 0.75])
+def _band_top_bottom(band):
+    vertices = band.get_paths()[0].vertices
+    return vertices[:, 1].max(), vertices[:, 1].min()
 
 
-def test_reliability_curve_matches_hand_coverage(tmp_path):
-    y_true = np.array([0.0, 1.0, 2.0, 3.0])
-    y_mean = np.zeros(4)
-    y_std = np.ones(4)
-    fig = plot_reliability_diagram(
-        y_true, y_mean, y_std, confidences=[0.5, 0.9, 0.99], label="toy"
-    )
-    try:
-        (ax,) = fig.axes
-        (curve,) = [line for line in ax.lines if line.get_label() == "toy"]
-        np.testing.assert_allclose(curve.get_xdata(), [0.5, 0.9, 0.99])
-        np.testing.assert_allclose(curve.get_ydata(), [0.25, 0.5, 0.75])
-        assert ax.get_xlim() == (0.0, 1.0)
-        assert ax.get_ylim() == (0.0, 1.0)
-        assert ax.get_xlabel()
-        assert ax.get_ylabel()
-        assert ax.get_title()
-        path = tmp_path / "reliability.png"
-        fig.savefig(path)
-        assert path.stat().st_size > 0
-    finally:
-        plt.close(fig)
-
-
-def test_reliability_default_grid(data):
-    y_true, y_mean, y_std = data
-    fig = plot_reliability_diagram(y_true, y_mean, y_std)
-    try:
-        ax = fig.axes[0]
-        curve = ax.lines[-1]
-        assert curve.get_label() == "model"
-        grid = np.linspace(0.05, 0.95, 19)
-        np.testing.assert_allclose(curve.get_xdata(), grid)
-        expected = [
-            np.mean(np.abs(y_true - y_mean) <= norm.ppf((1 + c) / 2) * y_std)
-            for c in grid
-        ]
-        np.testing.assert_allclose(curve.get_ydata(), expected)
-        diag = ax.lines[0]
-        assert diag.get_label() == "perfect calibration"
-        np.testing.assert_allclose(diag.get_xdata(), [0, 1])
-        np.testing.assert_allclose(diag.get_ydata(), [0, 1])
-    finally:
-        plt.close(fig)
-
-
-def test_reliability_same_axes_several_labels(data):
-    y_true, y_mean, y_std = data
-    fig = plot_reliability_diagram(y_true, y_mean, y_std, label="passes only")
-    ax = fig.axes[0]
-    est = FakeRegressor(y_mean, 2 * y_std)
-    fig2 = plot_reliability_diagram(
-        y_true, estimator=est, X=np.zeros((40, 3)), ax=ax, label="with 1/tau"
-    )
-    try:
-        assert fig2 is fig
-        assert len(fig.axes) == 1
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert labels == ["perfect calibration", "passes only", "with 1/tau"]
-        # Wider intervals never cover less.
-        narrow, wide = ax.lines[1].get_ydata(), ax.lines[2].get_ydata()
-        assert np.all(wide >= narrow)
-        assert np.any(wide > narrow)
-    finally:
-        plt.close(fig)
-
-
-@pytest.mark.parametrize("confidences", [[0.0, 0.5], [0.5, 1.0], [-0.1], [1.5]])
-def test_reliability_invalid_confidences(data, confidences):
-    y_true, y_mean, y_std = data
-    with pytest.raises(ValueError, match="strictly between 0 and 1"):
-        plot_reliability_diagram(y_true, y_mean, y_std, confidences=confidences)
-
-
-def test_reliability_scalar_confidence(data):
-    y_true, y_mean, y_std = data
-    fig = plot_reliability_diagram(y_true, y_mean, y_std, confidences=0.5)
-    np.testing.assert_allclose(fig.axes[0].lines[-1].get_xdata(), [0.5])
-    plt.close(fig)
-
-
-# --------------------------------------------------------------------------
-# plot_1d_regression
-
-
-def test_1d_bands_and_content(data_1d, tmp_path):
+def test_bands_content(data_1d, tmp_path):
     X_train, y_train, X_plot, y_mean, y_std = data_1d
-    fig = plot_1d_regression(
+    display = UncertaintyBandsDisplay.from_predictions(
         X_train,
         y_train,
         X_plot,
         y_mean,
         y_std,
-        n_std=(1, 2, 3),
-        y_true_plot=np.sin(X_plot),
+        n_std=(2, 1, 3),
+        y_true_plot=np.cos(X_plot),
     )
-    try:
-        (ax,) = fig.axes
-        bands = _band_collections(ax)
-        assert sorted(b.get_label() for b in bands) == [
-            "mean ± 1 std",
-            "mean ± 2 std",
-            "mean ± 3 std",
-        ]
-        alpha = {b.get_label(): b.get_alpha() for b in bands}
-        assert alpha["mean ± 1 std"] > alpha["mean ± 2 std"] > alpha["mean ± 3 std"]
-        # The ±2 band spans exactly mean ± 2 std.
-        band2 = next(b for b in bands if b.get_label() == "mean ± 2 std")
-        verts = band2.get_paths()[0].vertices
-        assert np.isclose(verts[:, 1].max(), np.max(y_mean + 2 * y_std))
-        assert np.isclose(verts[:, 1].min(), np.min(y_mean - 2 * y_std))
-
-        labels = {line.get_label(): line for line in ax.lines}
-        np.testing.assert_allclose(labels["predictive mean"].get_ydata(), y_mean)
-        np.testing.assert_allclose(labels["true function"].get_ydata(), y_mean)
-        train = next(c for c in ax.collections if c.get_label() == "training data")
-        np.testing.assert_allclose(train.get_offsets()[:, 0], X_train[:, 0])
-        assert ax.get_xlabel()
-        assert ax.get_ylabel()
-        assert ax.get_title()
-        assert ax.get_legend() is not None
-        path = tmp_path / "oned.png"
-        fig.savefig(path)
-        assert path.stat().st_size > 0
-    finally:
-        plt.close(fig)
+    labels = [band.get_label() for band in display.bands_]
+    assert labels == ["mean ± 1 std", "mean ± 2 std", "mean ± 3 std"]
+    alphas = [band.get_alpha() for band in display.bands_]
+    assert alphas[0] > alphas[1] > alphas[2]
+    for k, band in zip((1, 2, 3), display.bands_, strict=True):
+        top, bottom = _band_top_bottom(band)
+        assert top == pytest.approx(np.max(y_mean + k * y_std))
+        assert bottom == pytest.approx(np.min(y_mean - k * y_std))
+    assert_allclose(display.line_.get_xydata(), np.c_[X_plot, y_mean])
+    assert_allclose(display.true_line_.get_ydata(), np.cos(X_plot))
+    assert_allclose(display.scatter_.get_offsets(), np.c_[X_train[:, 0], y_train])
+    ax = display.ax_
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "y")
+    assert _legend_texts(ax) == [
+        "mean ± 3 std",
+        "mean ± 2 std",
+        "mean ± 1 std",
+        "predictive mean",
+        "true function",
+        "training data",
+    ]
+    display.figure_.savefig(tmp_path / "bands.png")
+    assert (tmp_path / "bands.png").stat().st_size > 0
 
 
-def test_1d_unsorted_x_plot_is_sorted(data_1d):
+def test_bands_unsorted_x_plot_is_sorted(data_1d):
     X_train, y_train, X_plot, y_mean, y_std = data_1d
     perm = np.random.default_rng(0).permutation(len(X_plot))
-    fig = plot_1d_regression(X_train, y_train, X_plot[perm], y_mean[perm], y_std[perm])
-    line = next(ln for ln in fig.axes[0].lines if ln.get_label() == "predictive mean")
-    np.testing.assert_allclose(line.get_xdata(), X_plot)
-    np.testing.assert_allclose(line.get_ydata(), y_mean)
-    plt.close(fig)
+    display = UncertaintyBandsDisplay.from_predictions(
+        X_train, y_train, X_plot[perm], y_mean[perm], y_std[perm]
+    )
+    assert_allclose(display.x_plot, X_plot[perm])  # stored as given
+    assert_allclose(display.line_.get_xydata(), np.c_[X_plot, y_mean])
 
 
-def test_1d_estimator_path_reshapes_1d_x(data_1d):
+def test_bands_from_estimator(data_1d):
     X_train, y_train, X_plot, y_mean, y_std = data_1d
     est = FakeRegressor(y_mean, y_std)
-    fig = plot_1d_regression(X_train[:, 0], y_train, X_plot, estimator=est, n_std=2)
-    try:
-        assert len(est.seen_X) == 1
-        assert est.seen_X[0].shape == (len(X_plot), 1)
-        np.testing.assert_allclose(est.seen_X[0][:, 0], X_plot)
-        bands = _band_collections(fig.axes[0])
-        assert [b.get_label() for b in bands] == ["mean ± 2 std"]
-    finally:
-        plt.close(fig)
+    display = UncertaintyBandsDisplay.from_estimator(
+        est, X_train[:, 0], y_train, X_plot=X_plot, n_std=2
+    )
+    (seen,) = est.seen_X
+    assert_allclose(seen, X_plot[:, np.newaxis])  # a 1d X_plot becomes a column
+    assert [band.get_label() for band in display.bands_] == ["mean ± 2 std"]
+    assert display.true_line_ is None
+    # Without X_plot: 200 points spanning X.
+    est = FakeRegressor(np.zeros(200), np.ones(200))
+    display = UncertaintyBandsDisplay.from_estimator(est, X_train, y_train)
+    assert_allclose(est.seen_X[0][:, 0], np.linspace(X_train.min(), X_train.max(), 200))
+    assert_allclose(display.x_plot, est.seen_X[0][:, 0])
 
 
-def test_1d_on_existing_axes(data_1d):
-    X_train, y_train, X_plot, y_mean, y_std = data_1d
+def test_bands_on_given_axes_and_without_data(data_1d):
+    _, _, X_plot, y_mean, y_std = data_1d
     fig, (ax1, ax2) = plt.subplots(1, 2)
-    out = plot_1d_regression(X_train, y_train, X_plot, y_mean, y_std, ax=ax2)
-    assert out is fig
-    assert len(_band_collections(ax2)) == 2
-    assert len(ax1.collections) == 0
-    plt.close(fig)
+    display = UncertaintyBandsDisplay(X_plot, y_mean, y_std).plot(ax=ax2)
+    assert display.ax_ is ax2
+    assert display.figure_ is fig
+    assert display.scatter_ is None
+    assert len(ax2.collections) == 2  # the two bands
+    assert not ax1.collections
 
 
-def test_1d_errors(data_1d):
+def test_bands_errors(data_1d):
     X_train, y_train, X_plot, y_mean, y_std = data_1d
-    with pytest.raises(ValueError, match=r"single input feature.*X_train has 2"):
-        plot_1d_regression(np.c_[X_train, X_train], y_train, X_plot, y_mean, y_std)
-    with pytest.raises(ValueError, match=r"single input feature.*X_plot has 3"):
-        plot_1d_regression(
-            X_train, y_train, np.c_[X_plot, X_plot, X_plot], y_mean, y_std
-        )
-    with pytest.raises(ValueError, match="X_train and y_train must have the same"):
-        plot_1d_regression(X_train, y_train[:-1], X_plot, y_mean, y_std)
-    with pytest.raises(ValueError, match="X_plot and y_mean must have the same"):
-        plot_1d_regression(X_train, y_train, X_plot, y_mean[:-1], y_std)
-    with pytest.raises(ValueError, match="X_plot and y_true_plot must have"):
-        plot_1d_regression(
-            X_train, y_train, X_plot, y_mean, y_std, y_true_plot=y_mean[:3]
-        )
-    with pytest.raises(ValueError, match="y_std must be non-negative"):
-        plot_1d_regression(X_train, y_train, X_plot, y_mean, -y_std)
-    with pytest.raises(ValueError, match="n_std values must be positive"):
-        plot_1d_regression(X_train, y_train, X_plot, y_mean, y_std, n_std=(1, -2))
-    with pytest.raises(ValueError, match="not both"):
-        plot_1d_regression(
-            X_train,
-            y_train,
-            X_plot,
-            y_mean,
-            y_std,
-            estimator=FakeRegressor(y_mean, y_std),
-        )
-    with pytest.raises(ValueError, match="got neither"):
-        plot_1d_regression(X_train, y_train, X_plot, y_mean)
+    from_predictions = UncertaintyBandsDisplay.from_predictions
+    with pytest.raises(ValueError, match=r"X must be 1d.*got shape \(20, 2\)"):
+        from_predictions(np.c_[X_train, X_train], y_train, X_plot, y_mean, y_std)
+    with pytest.raises(ValueError, match=r"X_plot must be 1d.*got shape \(50, 3\)"):
+        from_predictions(X_train, y_train, np.c_[X_plot, X_plot, X_plot], y_mean, y_std)
+    with pytest.raises(ValueError, match="samples: X 20, y 19"):
+        from_predictions(X_train, y_train[:-1], X_plot, y_mean, y_std)
+    with pytest.raises(ValueError, match="samples: X_plot 50, y_mean 49, y_std 50"):
+        from_predictions(X_train, y_train, X_plot, y_mean[:-1], y_std)
+    with pytest.raises(ValueError, match=r"samples: .*y_true_plot 3"):
+        from_predictions(X_train, y_train, X_plot, y_mean, y_std, y_true_plot=[0, 1, 2])
+    with pytest.raises(ValueError, match="y_std must be positive"):
+        from_predictions(X_train, y_train, X_plot, y_mean, -y_std)
+    with pytest.raises(ValueError, match=r"n_std must be positive, got \[1.0, -2.0\]"):
+        from_predictions(X_train, y_train, X_plot, y_mean, y_std, n_std=(1, -2))
 
 
 # --------------------------------------------------------------------------
@@ -426,7 +479,12 @@ def test_missing_matplotlib_message(monkeypatch, data):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     y_true, y_mean, y_std = data
     with pytest.raises(ImportError, match=r"pip install sklearn-mcdropout\[examples\]"):
-        plot_reliability_diagram(y_true, y_mean, y_std)
+        CoverageCurveDisplay.from_predictions(y_true, y_mean, y_std)
+    # from_estimator fails before predicting.
+    est = FakeRegressor(y_mean, y_std)
+    with pytest.raises(ImportError, match="plotting needs matplotlib"):
+        UncertaintyPanelsDisplay.from_estimator(est, np.zeros((40, 1)), y_true)
+    assert not est.seen_X
 
 
 def test_module_imports_without_matplotlib(monkeypatch):
@@ -441,47 +499,10 @@ def test_module_imports_without_matplotlib(monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert set(module.__all__) == {
-        "plot_1d_regression",
-        "plot_confidence_diagram",
-        "plot_reliability_diagram",
-        "plot_uncertainty_panels",
+        "ConfidenceCalibrationDisplay",
+        "CoverageCurveDisplay",
+        "UncertaintyBandsDisplay",
+        "UncertaintyPanelsDisplay",
     }
     with pytest.raises(ImportError, match="plotting needs matplotlib"):
         module._import_pyplot()
-
-
-def test_confidence_diagram_points_are_bin_accuracy_and_confidence():
-    y_true = np.array([0, 1, 1, 1])
-    y_proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
-    fig = plot_confidence_diagram(y_true, y_proba, n_bins=5, label="toy")
-    ax = fig.axes[0]
-    curve = next(line for line in ax.lines if line.get_gid() is None)
-    # Bins (0.4, 0.6]: the 0.6 row (right); (0.6, 0.8]: 0.8 (right);
-    # (0.8, 1]: both 0.9 rows (one right).
-    np.testing.assert_allclose(curve.get_xdata(), [0.6, 0.8, 0.9])
-    np.testing.assert_allclose(curve.get_ydata(), [1.0, 1.0, 0.5])
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["perfect calibration", "toy (ECE 0.350)"]
-    plt.close(fig)
-
-
-def test_confidence_diagram_from_estimator_and_errors():
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
-
-    X, y = load_iris(return_X_y=True)
-    labels = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = LogisticRegression(max_iter=1000).fit(X, labels)
-    fig = plot_confidence_diagram(labels, estimator=clf, X=X)
-    fig = plot_confidence_diagram(
-        labels, clf.predict_proba(X), ax=fig.axes[0], label="again"
-    )
-    gids = [line.get_gid() for line in fig.axes[0].lines]
-    assert gids.count("perfect-calibration") == 1
-    plt.close(fig)
-    with pytest.raises(ValueError, match="not both"):
-        plot_confidence_diagram(labels, clf.predict_proba(X), estimator=clf, X=X)
-    with pytest.raises(ValueError, match="got neither"):
-        plot_confidence_diagram(labels)
-    with pytest.raises(ValueError, match="X is required"):
-        plot_confidence_diagram(labels, estimator=clf)
