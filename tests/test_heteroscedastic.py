@@ -1,0 +1,157 @@
+"""noise="heteroscedastic": the noise head, its loss and the predictive parts."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout._network import _NOISE_VARIANCE_FLOOR, _noise_variance
+from sklearn_mcdropout._training import _BetaGaussianNLL
+
+
+def _noise_std(x):
+    """True noise std: 0.1 at x = -3 rising linearly to 0.5 at x = 3 (5x)."""
+    return 0.1 + 0.4 * (x + 3) / 6
+
+
+def _data(n=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-3, 3, size=(n, 1))
+    y = np.sin(X[:, 0]) + rng.normal(size=n) * _noise_std(X[:, 0])
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _data()
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(64, 64), dropout=0.02, noise="heteroscedastic",
+        max_epochs=60, lr=3e-3, lr_schedule="cosine", random_state=0,
+    ).fit(X, y)  # fmt: skip
+    return est, X, y
+
+
+def test_aleatoric_std_recovers_the_true_noise(fitted):
+    # Within 15% on a grid over [-2.5, 2.5], the central 83% of the
+    # training inputs; at the very edges of the data (x = +-3), where the
+    # mean extrapolates, the error reaches 20% (see the user guide).
+    est, _, _ = fitted
+    grid = np.linspace(-2.5, 2.5, 21).reshape(-1, 1)
+    unc = est.predict_uncertainty(grid)
+    np.testing.assert_allclose(unc.aleatoric_std, _noise_std(grid[:, 0]), rtol=0.15)
+    assert unc.aleatoric_std[-1] > 2.5 * unc.aleatoric_std[0]  # truly 3.5x
+    far = est.predict_uncertainty(np.array([[-9.0], [9.0]])).epistemic_std
+    assert np.all(far > 2 * np.median(unc.epistemic_std))
+
+
+def test_predictive_parts_add_up_and_match_the_passes(fitted):
+    est, X, _ = fitted
+    unc = est.predict_uncertainty(X[:50])
+    y_mean, y_std = est.predict(X[:50], return_std=True)
+    np.testing.assert_allclose(unc.std, y_std)
+    np.testing.assert_allclose(y_std**2, unc.aleatoric_std**2 + unc.epistemic_std**2)
+    passes = est.predict_passes(X[:50])
+    np.testing.assert_allclose(passes.mean(axis=1), y_mean, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        unc.epistemic_std**2, passes.var(axis=1), rtol=1e-5, atol=1e-10
+    )
+    # The aleatoric part is the mean over the passes of softplus(raw) + floor,
+    # in units of y: by hand from the network's second output.
+    runner_out = est._pass_outputs(torch.as_tensor(X[:50], dtype=torch.float32))[1]
+    np.testing.assert_allclose(unc.aleatoric_std**2, runner_out.mean(axis=1))
+    _, y_cov = est.predict(X[:8], return_cov=True)
+    np.testing.assert_allclose(np.diag(y_cov), y_std[:8] ** 2, rtol=1e-6)
+    assert np.all(np.linalg.eigvalsh(y_cov) > 0)
+
+
+def test_sample_y_draws_pass_means_plus_their_noise(fitted):
+    est, X, _ = fitted
+    draws = est.sample_y(X[:4], n_samples=4000, random_state=0)
+    many = copy.deepcopy(est).set_params(n_passes=4000)
+    mean, std = many.predict(X[:4], return_std=True)
+    assert np.all(np.abs(draws.mean(axis=1) - mean) < 5 * std / np.sqrt(4000))
+    np.testing.assert_allclose(draws.std(axis=1), std, rtol=0.08)
+
+
+def test_beta_nll_matches_its_closed_form():
+    y_pred = torch.tensor([[0.5, -1.0], [2.0, 0.3], [-1.0, 2.0]])
+    y_true = torch.tensor([[1.0], [1.5], [0.0]])
+    mean, var = y_pred[:, :1], torch.log1p(torch.exp(y_pred[:, 1:])) + 1e-6
+    plain = 0.5 * (torch.log(var) + (y_true - mean) ** 2 / var)
+    torch.testing.assert_close(_BetaGaussianNLL(beta=0)(y_pred, y_true), plain.mean())
+    torch.testing.assert_close(
+        _BetaGaussianNLL(beta=0)(y_pred, y_true),
+        nn.GaussianNLLLoss(eps=0)(mean, y_true, var),
+    )
+    torch.testing.assert_close(
+        _BetaGaussianNLL(beta=0.5)(y_pred, y_true), (plain * var.sqrt()).mean()
+    )
+    # beta = 1: the mean's gradient is that of half the squared error.
+    y_pred.requires_grad_(True)
+    _BetaGaussianNLL(beta=1)(y_pred, y_true).backward()
+    torch.testing.assert_close(
+        y_pred.grad[:, 0], (mean - y_true)[:, 0] / 3, rtol=1e-6, atol=1e-7
+    )
+
+
+def test_noise_variance_is_positive_with_a_floor():
+    raw = torch.tensor([-1e4, -30.0, 0.0, 50.0])
+    var = _noise_variance(raw)
+    assert torch.all(var >= _NOISE_VARIANCE_FLOOR)
+    assert var[0] == _NOISE_VARIANCE_FLOOR
+    torch.testing.assert_close(var[2], torch.tensor(np.log(2) + 1e-6).float())
+    assert var[3] == pytest.approx(50.0)
+
+
+def test_homoscedastic_aleatoric_part_is_the_noise_precision():
+    X, y = _data(200)
+    est = MCDropoutRegressor(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
+    est.fit(X, y)
+    unc = est.predict_uncertainty(X[:10])
+    np.testing.assert_allclose(unc.aleatoric_std, np.sqrt(1 / est.tau_))
+    np.testing.assert_allclose(unc.epistemic_std, est.predict_passes(X[:10]).std(1))
+    assert not hasattr(est, "variance_scale_")
+
+
+def test_numeric_tau_with_heteroscedastic_noise_is_refused():
+    X, y = _data(50)
+    est = MCDropoutRegressor(noise="heteroscedastic", tau=2.0, max_epochs=1)
+    with pytest.raises(ValueError, match=r"noise='heteroscedastic'.*tau=2\.0"):
+        est.fit(X, y)
+    with pytest.raises(ValueError, match="'noise' parameter"):
+        MCDropoutRegressor(noise="student").fit(X, y)
+
+
+class _TwoHeads(nn.Module):
+    def __init__(self, n_outputs=2):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Dropout(0.1))
+        self.head = nn.Linear(16, n_outputs)
+
+    def forward(self, X):
+        return self.head(self.body(X))
+
+
+def test_custom_module_must_output_mean_and_raw_variance():
+    X, y = _data(100)
+    params = dict(noise="heteroscedastic", max_epochs=3, n_passes=5, random_state=0)
+    est = MCDropoutRegressor(module=_TwoHeads(), **params).fit(X, y)
+    unc = est.predict_uncertainty(X[:5])
+    assert np.all(unc.aleatoric_std > 0)
+    for n_outputs in (1, 3):
+        with pytest.raises(ValueError, match=r"output of shape \(n, 2\).*\(2, "):
+            MCDropoutRegressor(module=_TwoHeads(n_outputs), **params).fit(X, y)
+
+
+def test_default_is_homoscedastic_and_unchanged():
+    X, y = _data(100)
+    params = dict(hidden_layer_sizes=(8,), max_epochs=3, n_passes=5, random_state=0)
+    a = MCDropoutRegressor(**params).fit(X, y)
+    b = MCDropoutRegressor(noise="homoscedastic", **params).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert a.net_.module_[-1].out_features == 1
+    c = MCDropoutRegressor(noise="heteroscedastic", **params).fit(X, y)
+    assert c.net_.module_[-1].out_features == 2
