@@ -17,6 +17,10 @@ T=1000 (each in a fresh subprocess). Where the device multiplies bfloat16
 natively, it also times ``pass_dtype="bfloat16"`` and its difference to
 float32.
 
+(e) Noise models: ``predict(X, return_std=True)`` of the report's network
+    with ``noise="homoscedastic"`` (one output) and ``"heteroscedastic"``
+    (a second output, the noise variance, streamed from the same passes).
+
 (d) Latency: ``predict(X[i:i + 1], return_std=True)`` of the default
     regressor (8 -> 128 -> 128 -> 1, T=100), 200 calls in a loop, with the
     masks held by the fitted model (as ``predict`` does) and with the masks
@@ -27,6 +31,7 @@ float32.
     python benchmarks/bench_predict.py                  # full run, a few minutes
     python benchmarks/bench_predict.py --quick          # smaller sizes, seconds
     python benchmarks/bench_predict.py --latency        # section (d) only
+    python benchmarks/bench_predict.py --noise          # section (e) only
     python benchmarks/bench_predict.py --device cuda    # on a GPU
 """
 
@@ -86,19 +91,20 @@ def gemm_gflops(device="cpu", dtype=torch.float32, repeats=5):
     return 2 * 4096 * 1024 * 1024 / seconds / 1e9
 
 
-def fitted_report_network(n_rows, width, depth, seed=0, device="cpu"):
+def fitted_report_network(n_rows, width, depth, seed=0, device="cpu", **params):
     """A one-epoch fit of the report's network on synthetic California-sized data."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_rows, 8))
     y = X @ rng.normal(size=8) + np.sin(X[:, 0]) + rng.normal(scale=0.5, size=n_rows)
+    params = {"tau": 1.0, **params}
     est = MCDropoutRegressor(
         hidden_layer_sizes=(width,) * depth,
         dropout=0.1,
-        tau=1.0,
         max_epochs=1,
         batch_size=64,
         device=device,
         random_state=seed,
+        **params,
     )
     return est.fit(X, y)
 
@@ -170,6 +176,7 @@ def main():
     parser.add_argument("--passes", type=int, default=100)
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
     parser.add_argument("--latency", action="store_true", help="section (d) only")
+    parser.add_argument("--noise", action="store_true", help="section (e) only")
     parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -179,6 +186,9 @@ def main():
         return
     if args.latency:
         latency(device, 50 if args.quick else 200)
+        return
+    if args.noise:
+        noise_models(*((512, 256, 20) if args.quick else (4128, 1024, 100)), device)
         return
 
     n_rows, width, T = (512, 256, 20) if args.quick else (4128, 1024, args.passes)
@@ -257,7 +267,33 @@ def main():
         f"{abs(med[large] - med[small]) / med[small]:.1%}); above the memory "
         f"before predict: {grow[small]:.0f} and {grow[large]:.0f} MiB"
     )
+    noise_models(n_rows, width, T, device)
     latency(device, 50 if args.quick else 200)
+
+
+def noise_models(n_rows, width, T, device, repeats=5):
+    """Section (e): the heteroscedastic network against the homoscedastic one.
+
+    Timed alternately, the best of ``repeats`` calls each.
+    """
+    X = np.random.default_rng(1).normal(size=(n_rows, 8))
+    models = {
+        noise: fitted_report_network(
+            n_rows, width, 4, device=device, noise=noise, tau="auto"
+        ).set_params(n_passes=T)
+        for noise in ("homoscedastic", "heteroscedastic")
+    }
+    times = {noise: np.inf for noise in models}
+    for _ in range(repeats):
+        for noise, est in models.items():
+            t = best_time(lambda est=est: est.predict(X, return_std=True), 1, device)
+            times[noise] = min(times[noise], t)
+    homo, hetero = times["homoscedastic"], times["heteroscedastic"]
+    print(
+        f"(e) predict(return_std=True), 8 -> 4x{width} -> 1 or 2 outputs, "
+        f"{n_rows} rows, T={T}: homoscedastic {homo:.3f} s, heteroscedastic "
+        f"{hetero:.3f} s ({hetero / homo:.3f}x)"
+    )
 
 
 def latency(device, n_calls=200):
