@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import integrate, stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import BayesianRidge
@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_mcdropout.metrics import (
     __all__,
+    coverage_by_group,
     coverage_calibration_error,
     coverage_curve,
     crps_gaussian,
@@ -276,6 +277,233 @@ def test_coverage_calibration_error_calibrated_vs_overconfident():
     assert_allclose(overconfident, np.mean(np.abs(observed - expected)))
 
 
+# --------------------------------------------------------------------------
+# coverage_by_group
+
+
+def _binomial_tolerance(p, counts, n_std=4.0):
+    """``n_std`` binomial standard errors of a proportion ``p`` over ``counts``."""
+    return n_std * np.sqrt(p * (1 - p) / np.asarray(counts))
+
+
+def test_coverage_by_group_by_hand():
+    # y_std sorted 0.5, 1.0, ..., 3.0; np.quantile (linear) at 0, 1/3, 2/3, 1
+    # sits at sorted positions 0, 5/3, 10/3, 5: edges 0.5, 4/3, 13/6, 3.0.
+    y_std = np.array([2.0, 0.5, 3.0, 1.0, 2.5, 1.5])
+    y_true = np.array([0.0, 1.0, 6.0, -1.9, 5.0, 3.0])
+    y_mean = np.zeros(6)
+    result = coverage_by_group(y_true, y_mean, y_std, n_bins=3)
+    assert_allclose(result.bin_edges, [0.5, 4 / 3, 13 / 6, 3.0])
+    assert_array_equal(result.labels, [0, 1, 2])
+    assert_array_equal(result.group_index, [1, 0, 2, 0, 2, 1])
+    assert_array_equal(result.counts, [2, 2, 2])
+    # z = 1.96: |1.0| > 0.98 (std 0.5) out, |-1.9| <= 1.96 in; |0| in,
+    # |3| <= 2.94 (std 1.5)? no; |6| <= 5.88? no, |5| <= 4.9? no.
+    assert_allclose(result.coverage, [0.5, 0.5, 0.0])
+    z = stats.norm.ppf(0.975)
+    assert_allclose(result.mean_std, [0.75, 1.75, 2.75])
+    assert_allclose(result.mean_width, 2 * z * np.array([0.75, 1.75, 2.75]))
+    assert result.confidence == 0.95
+    assert result.by == "y_std"
+    for group in range(3):
+        rows = result.group_index == group
+        assert result.coverage[group] == interval_coverage(
+            y_true[rows], y_mean[rows], y_std[rows]
+        )
+        assert_allclose(
+            result.mean_width[group], mean_interval_width(y_std[rows]), rtol=1e-14
+        )
+
+
+def test_coverage_by_group_ties_and_empty_bins():
+    # Edges 1, 1, 4/3, 2: the bin [1, 1) is empty and dropped; the rows equal
+    # to 1 lie in [1, 4/3) and those equal to 2 in the last, closed bin.
+    y_std = np.array([1.0, 2.0, 1.0, 1.0, 2.0, 1.0])
+    result = coverage_by_group(np.zeros(6), np.zeros(6), y_std, n_bins=3)
+    assert_allclose(result.bin_edges, [1.0, 4 / 3, 2.0])
+    assert_array_equal(result.counts, [4, 2])
+    assert_array_equal(result.group_index, [0, 1, 0, 0, 1, 0])
+    # All values equal: one closed bin [v, v].
+    result = coverage_by_group([0.0, 1.0, 2.0], np.zeros(3), np.ones(3), n_bins=4)
+    assert_allclose(result.bin_edges, [1.0, 1.0])
+    assert_array_equal(result.counts, [3])
+    # More bins than samples: only the filled ones are kept.
+    result = coverage_by_group(
+        [0.0, 1.0], np.zeros(2), np.ones(2), by="y_true", n_bins=4
+    )
+    assert_allclose(result.bin_edges, [0.0, 0.75, 1.0])
+    assert_array_equal(result.counts, [1, 1])
+    # One bin is the whole sample.
+    y_true, y_mean, y_std = _gaussian_data(n=30)
+    result = coverage_by_group(y_true, y_mean, y_std, n_bins=1)
+    assert_allclose(result.bin_edges, [y_std.min(), y_std.max()])
+    assert result.coverage.tolist() == [interval_coverage(y_true, y_mean, y_std)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 6), min_size=1, max_size=40),
+    n_bins=st.integers(1, 12),
+)
+def test_coverage_by_group_every_row_in_exactly_its_bin(values, n_bins):
+    values = np.array(values, dtype=float)
+    n = len(values)
+    for by, y_true, y_std in [
+        ("y_true", values, np.ones(n)),
+        ("y_std", 0 * values, values + 1),
+    ]:
+        result = coverage_by_group(y_true, np.zeros(n), y_std, by=by, n_bins=n_bins)
+        binned = y_true if by == "y_true" else y_std
+        edges, index = result.bin_edges, result.group_index
+        n_groups = len(result.labels)
+        assert 1 <= n_groups <= n_bins
+        assert edges.shape == (n_groups + 1,)
+        assert np.all(np.diff(edges[:-1]) > 0)
+        assert edges[0] == binned.min()
+        assert edges[-1] == binned.max()
+        assert np.all(edges[index] <= binned)
+        last = index == n_groups - 1
+        assert np.all(binned[~last] < edges[index[~last] + 1])
+        assert_array_equal(result.counts, np.bincount(index, minlength=n_groups))
+        assert np.all(result.counts > 0)
+
+
+def test_coverage_by_group_equal_counts_without_ties():
+    y_true, y_mean, y_std = _gaussian_data(n=100)
+    for n_bins in (1, 4, 5, 10):
+        result = coverage_by_group(y_true, y_mean, y_std, n_bins=n_bins)
+        assert_array_equal(result.counts, np.full(n_bins, 100 // n_bins))
+        # Bins of y_std are ordered: each bin's stds exceed the previous bin's.
+        sorted_index = result.group_index[np.argsort(y_std)]
+        assert np.all(np.diff(sorted_index) >= 0)
+
+
+def test_coverage_by_group_calibrated_data_is_nominal_in_every_group():
+    rng = np.random.default_rng(0)
+    n = 40_000
+    y_mean = rng.normal(size=n)
+    y_std = rng.lognormal(sigma=0.7, size=n)
+    y_true = rng.normal(y_mean, y_std)
+    groups = rng.choice(["north", "south", "east"], size=n)
+    for confidence in (0.5, 0.95):
+        for by in ("y_std", groups):
+            result = coverage_by_group(
+                y_true, y_mean, y_std, by=by, n_bins=5, confidence=confidence
+            )
+            assert np.all(
+                np.abs(result.coverage - confidence)
+                <= _binomial_tolerance(confidence, result.counts)
+            )
+    assert result.labels.tolist() == ["east", "north", "south"]
+    assert result.by == "groups"
+    assert result.bin_edges is None
+
+
+def test_coverage_by_group_finds_the_overconfident_half():
+    # The model's std is right in one half of the rows and half the true noise
+    # std in the other, where its 95% intervals cover P(|Z| <= 1.96 / 2).
+    rng = np.random.default_rng(1)
+    n = 20_000
+    true_std = np.r_[rng.uniform(1.0, 2.0, n // 2), rng.uniform(4.0, 6.0, n // 2)]
+    y_std = np.r_[true_std[: n // 2], true_std[n // 2 :] / 2]
+    y_mean = rng.normal(size=n)
+    y_true = rng.normal(y_mean, true_std)
+    halved = 2 * stats.norm.cdf(stats.norm.ppf(0.975) / 2) - 1  # 0.673
+    expected = np.array([0.95, 0.95, halved, halved])
+
+    # The lower two quartiles of y_std, [1, 2], are the calibrated half.
+    result = coverage_by_group(y_true, y_mean, y_std, by="y_std", n_bins=4)
+    assert result.bin_edges[2] == pytest.approx(2.0, abs=1e-3)
+    assert np.all(
+        np.abs(result.coverage - expected) <= _binomial_tolerance(expected, 5_000)
+    )
+    # The overall coverage only says "too low".
+    assert interval_coverage(y_true, y_mean, y_std) == pytest.approx(
+        (0.95 + halved) / 2, abs=0.02
+    )
+    # The same with the halves as user groups of strings.
+    labels = np.where(np.arange(n) < n // 2, "calibrated", "halved")
+    result = coverage_by_group(y_true, y_mean, y_std, by=labels.tolist())
+    assert result.labels.tolist() == ["calibrated", "halved"]
+    assert_array_equal(result.counts, [n // 2, n // 2])
+    assert np.all(
+        np.abs(result.coverage - [0.95, halved])
+        <= _binomial_tolerance(np.array([0.95, halved]), n // 2)
+    )
+    z = stats.norm.ppf(0.975)
+    assert_allclose(
+        result.mean_width,
+        [2 * z * y_std[: n // 2].mean(), 2 * z * y_std[n // 2 :].mean()],
+    )
+
+
+def test_coverage_by_group_by_target_conditions_on_the_noise():
+    # y ~ N(0, 1) predicted exactly: the quintile bins of y are the quintiles
+    # of Z, and a bin [a, b) is covered with P(a <= Z < b, |Z| <= z) / 0.2.
+    rng = np.random.default_rng(2)
+    n = 50_000
+    y_true = rng.normal(size=n)
+    result = coverage_by_group(y_true, np.zeros(n), np.ones(n), by="y_true")
+    z = stats.norm.ppf(0.975)
+    lo, hi = np.clip(result.bin_edges[:-1], -z, z), np.clip(result.bin_edges[1:], -z, z)
+    share = np.diff(stats.norm.cdf(result.bin_edges))
+    expected = (stats.norm.cdf(hi) - stats.norm.cdf(lo)) / share
+    assert_allclose(expected, [0.875, 1.0, 1.0, 1.0, 0.875], atol=0.01)
+    assert np.all(
+        np.abs(result.coverage - expected) <= _binomial_tolerance(0.9, result.counts)
+    )
+    assert_allclose(result.coverage[1:4], 1.0)
+
+
+def test_coverage_by_group_labels():
+    y_true, y_mean, y_std = _gaussian_data(n=12)
+    groups = np.array([3, 1, 2] * 4)
+    result = coverage_by_group(y_true, y_mean, y_std, by=groups[:, np.newaxis])
+    assert_array_equal(result.labels, [1, 2, 3])
+    assert_array_equal(result.group_index, groups - 1)
+    assert_array_equal(result.counts, [4, 4, 4])
+    # n_bins does not apply to labels.
+    same = coverage_by_group(y_true, y_mean, y_std, by=groups, n_bins=2)
+    assert_array_equal(same.coverage, result.coverage)
+    for group in (1, 2, 3):
+        rows = groups == group
+        assert_allclose(result.mean_std[group - 1], y_std[rows].mean())
+        assert result.coverage[group - 1] == interval_coverage(
+            y_true[rows], y_mean[rows], y_std[rows]
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"by": "std"}, "by must be 'y_std', 'y_true' or an array-like of group"),
+        ({"by": "groups"}, "by must be 'y_std', 'y_true' or an array-like"),
+        ({"by": ["a", "b"]}, "inconsistent numbers of samples: y_true 3, by 2"),
+        ({"by": np.zeros((3, 2))}, r"by must be 1d.*got shape \(3, 2\)"),
+        ({"by": [1.0, np.nan, 2.0]}, "by contains NaN"),
+        ({"by": np.array(["a", 1, 2], dtype=object)}, "must be sortable"),
+        ({"n_bins": 0}, "n_bins must be a positive integer, got 0"),
+        ({"n_bins": 2.5}, "n_bins must be a positive integer, got 2.5"),
+        ({"n_bins": True}, "n_bins must be a positive integer, got True"),
+        ({"confidence": 1.0}, r"confidence must be in \(0, 1\)"),
+    ],
+)
+def test_coverage_by_group_validation(kwargs, match):
+    y = np.array([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match=match):
+        coverage_by_group(y, y, np.ones(3), **kwargs)
+
+
+def test_coverage_by_group_shares_the_array_validation():
+    y = np.array([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="y_std must be positive"):
+        coverage_by_group(y, y, [1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="y_true 3, y_mean 2, y_std 3"):
+        coverage_by_group(y, y[:2], np.ones(3))
+    with pytest.raises(ValueError, match="y_true must not be empty"):
+        coverage_by_group([], [], [], by=[])
+
+
 _GAUSSIAN_METRICS = [
     gaussian_nll,
     crps_gaussian,
@@ -383,6 +611,8 @@ def test_inputs_not_modified():
     expected, _ = coverage_curve(y_true, y_mean, y_std, confidences=confidences)
     expected[:] = 0.0  # the returned levels are a copy
     coverage_calibration_error(y_true, y_mean, y_std, confidences=confidences)
+    coverage_by_group(y_true, y_mean, y_std, by=weights)
+    coverage_by_group(y_true, y_mean, y_std, by="y_true")
 
     for array, copy in zip(arrays, copies, strict=True):
         assert_allclose(array, copy)
@@ -392,6 +622,7 @@ def test_public_api():
     assert sorted(__all__) == __all__
     assert set(__all__) == {
         "brier_score",
+        "coverage_by_group",
         "coverage_calibration_error",
         "coverage_curve",
         "crps_gaussian",

@@ -17,11 +17,13 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from sklearn_mcdropout import plotting  # noqa: E402
 from sklearn_mcdropout.metrics import (  # noqa: E402
+    coverage_by_group,
     coverage_curve,
     expected_calibration_error,
 )
 from sklearn_mcdropout.plotting import (  # noqa: E402
     ConfidenceCalibrationDisplay,
+    CoverageByGroupDisplay,
     CoverageCurveDisplay,
     UncertaintyBandsDisplay,
     UncertaintyPanelsDisplay,
@@ -193,12 +195,221 @@ def test_coverage_scalar_confidences_refused(data):
 
 
 # --------------------------------------------------------------------------
+# CoverageByGroupDisplay
+
+
+def _error_bars(display):
+    """(lower, upper) ends of the coverage error bars."""
+    (bars,) = display.coverage_errorbar_.lines[2]
+    segments = np.array(bars.get_segments())
+    return segments[:, 0, 1], segments[:, 1, 1]
+
+
+def _nominal_lines(ax):
+    return [line for line in ax.lines if str(line.get_gid()).startswith("nominal")]
+
+
+def test_group_display_plots_coverage_by_group():
+    rng = np.random.default_rng(0)
+    y_std = rng.uniform(0.5, 2.0, size=300)
+    y_true = rng.normal(scale=y_std)
+    y_mean = np.zeros(300)
+    display = CoverageByGroupDisplay.from_predictions(
+        y_true, y_mean, y_std, n_bins=4, confidence=0.9, name="m"
+    )
+    result = coverage_by_group(y_true, y_mean, y_std, n_bins=4, confidence=0.9)
+    for attr in ("labels", "coverage", "mean_width", "counts", "bin_edges"):
+        assert_array_equal(getattr(display, attr), result[attr])
+    assert display.confidence == 0.9
+    assert display.by == "y_std"
+    assert_array_equal(display.coverage_line_.get_xdata(), np.arange(4))
+    assert_array_equal(display.coverage_line_.get_ydata(), result.coverage)
+    assert_array_equal(display.width_line_.get_xdata(), np.arange(4))
+    assert_array_equal(display.width_line_.get_ydata(), result.mean_width)
+    assert display.width_line_.get_color() == display.coverage_line_.get_color()
+    # Two binomial standard errors at the nominal level: 2 sqrt(0.09 / 75).
+    lower, upper = _error_bars(display)
+    half = 2 * np.sqrt(0.9 * 0.1 / 75)
+    assert_allclose(lower, result.coverage - half)
+    assert_allclose(upper, np.minimum(result.coverage + half, 1.0))
+    cover_ax, width_ax = display.axes_
+    assert display.figure_ is cover_ax.figure is width_ax.figure
+    (nominal,) = _nominal_lines(cover_ax)
+    assert display.nominal_line_ is nominal
+    assert_allclose(nominal.get_ydata(), [0.9, 0.9])
+    edges = result.bin_edges
+    assert [text.get_text() for text in width_ax.get_xticklabels()] == [
+        f"[{edges[0]:.3g}, {edges[1]:.3g})",
+        f"[{edges[1]:.3g}, {edges[2]:.3g})",
+        f"[{edges[2]:.3g}, {edges[3]:.3g})",
+        f"[{edges[3]:.3g}, {edges[4]:.3g}]",
+    ]
+    assert width_ax.get_xlabel() == "bin of the predicted std (equal counts)"
+    assert cover_ax.get_ylabel() == "observed coverage"
+    assert width_ax.get_ylabel() == "mean interval width"
+    assert width_ax.get_ylim()[0] == 0
+    assert _legend_texts(cover_ax) == ["nominal coverage 0.9", "m"]
+    assert display.coverage_errorbar_.get_label() == "m"
+
+
+def test_group_display_string_groups_and_clipped_error_bars():
+    y_true = np.array([0.0, 0.1, 5.0, 0.2, 0.0, -0.1])
+    groups = ["south", "north", "south", "north", "south", "north"]
+    display = CoverageByGroupDisplay.from_predictions(
+        y_true, np.zeros(6), np.ones(6), by=groups
+    )
+    assert display.labels.tolist() == ["north", "south"]
+    assert display.by == "groups"
+    assert display.bin_edges is None
+    assert_allclose(display.coverage_line_.get_ydata(), [1.0, 2 / 3])
+    assert_allclose(display.width_line_.get_ydata(), 2 * norm.ppf(0.975) * np.ones(2))
+    assert display.coverage_line_.get_linestyle() == "None"
+    assert [t.get_text() for t in display.axes_[1].get_xticklabels()] == [
+        "north",
+        "south",
+    ]
+    assert display.axes_[1].get_xlabel() == "group"
+    # The bars stay in [0, 1]: 2 sqrt(0.95 * 0.05 / 3) = 0.25 > 1 - 1.
+    lower, upper = _error_bars(display)
+    half = 2 * np.sqrt(0.95 * 0.05 / 3)
+    assert_allclose(lower, [1 - half, 2 / 3 - half])
+    assert_allclose(upper, [1.0, 2 / 3 + half])
+    assert display.coverage_errorbar_.get_label().startswith("_")  # no name
+    assert _legend_texts(display.axes_[0]) == ["nominal coverage 0.95"]
+
+
+def test_group_display_from_estimator(data):
+    y_true, y_mean, y_std = data
+    X = np.arange(len(y_true) * 2, dtype=float).reshape(-1, 2)
+    est = FakeRegressor(y_mean, y_std)
+    display = CoverageByGroupDisplay.from_estimator(est, X, y_true, by="y_true")
+    assert len(est.seen_X) == 1
+    assert_array_equal(est.seen_X[0], X)
+    assert display.coverage_errorbar_.get_label() == "FakeRegressor"
+    assert display.width_line_.get_label() == "FakeRegressor"
+    result = coverage_by_group(y_true, y_mean, y_std, by="y_true")
+    assert_array_equal(display.coverage_line_.get_ydata(), result.coverage)
+    assert_array_equal(display.bin_edges, result.bin_edges)
+    assert display.axes_[1].get_xlabel() == "bin of the target (equal counts)"
+    named = CoverageByGroupDisplay.from_estimator(
+        est, X, y_true, by=X[:, 0] > 40, name="mine"
+    )
+    assert named.labels.tolist() == [False, True]
+    assert named.coverage_errorbar_.get_label() == "mine"
+
+
+def test_group_displays_combine_on_one_axes(data):
+    y_true, y_mean, y_std = data
+    first = CoverageByGroupDisplay.from_predictions(
+        y_true, y_mean, y_std, by="y_true", name="a"
+    )
+    ticks = [t.get_text() for t in first.axes_[1].get_xticklabels()]
+    second = CoverageByGroupDisplay.from_predictions(
+        y_true, y_mean, 2 * y_std, by="y_true", name="b", ax=first.axes_
+    )
+    third = CoverageByGroupDisplay.from_estimator(
+        FakeRegressor(y_mean, 3 * y_std),
+        np.zeros((40, 1)),
+        y_true,
+        by="y_true",
+        name="c",
+        ax=list(first.axes_),
+    )
+    cover_ax, width_ax = first.axes_
+    assert second.figure_ is third.figure_ is first.figure_
+    assert len(first.figure_.axes) == 2
+    assert len(_nominal_lines(cover_ax)) == 1
+    assert second.nominal_line_ is first.nominal_line_
+    assert _legend_texts(cover_ax) == ["nominal coverage 0.95", "a", "b", "c"]
+    # Side by side: offsets 0, +0.12, -0.12 around the groups' positions.
+    for display, offset in [(first, 0.0), (second, 0.12), (third, -0.12)]:
+        assert_allclose(display.coverage_line_.get_xdata(), np.arange(5) + offset)
+        assert_allclose(display.width_line_.get_xdata(), np.arange(5) + offset)
+    # Same bins of y_true: their ranges stay the tick labels.
+    assert [t.get_text() for t in width_ax.get_xticklabels()] == ticks
+    # Wider intervals cover more.
+    assert np.all(second.coverage >= first.coverage)
+    assert_allclose(second.mean_width, 2 * first.mean_width)
+
+
+def test_group_displays_with_different_bins_are_numbered(data):
+    y_true, y_mean, y_std = data
+    first = CoverageByGroupDisplay.from_predictions(y_true, y_mean, y_std, n_bins=4)
+    CoverageByGroupDisplay.from_predictions(
+        y_true, y_mean, 2 * y_std + 1, n_bins=4, ax=first.axes_
+    )
+    assert [t.get_text() for t in first.axes_[1].get_xticklabels()] == [
+        "1",
+        "2",
+        "3",
+        "4",
+    ]
+
+
+def test_group_display_plot_options(data):
+    y_true, y_mean, y_std = data
+    result = coverage_by_group(y_true, y_mean, y_std, by="y_true", n_bins=3)
+    display = CoverageByGroupDisplay(
+        result.labels,
+        result.coverage,
+        result.mean_width,
+        result.counts,
+        confidence=result.confidence,
+        bin_edges=result.bin_edges,
+        by=result.by,
+        name="m",
+    )
+    fig, axes = plt.subplots(2, 2)
+    display.plot(
+        ax=axes[:, 1],
+        ref_line=False,
+        error_bars=False,
+        color="tab:red",
+        capsize=5,
+        marker="s",
+        name="restyled",
+    )
+    assert display.axes_[0] is axes[0, 1]
+    assert display.axes_[1] is axes[1, 1]
+    assert not axes[0, 0].lines
+    assert not axes[1, 0].lines
+    assert display.nominal_line_ is None
+    assert not _nominal_lines(axes[0, 1])
+    assert not display.coverage_errorbar_.has_yerr
+    assert display.coverage_line_.get_color() == "tab:red"
+    assert display.width_line_.get_color() == "tab:red"
+    assert display.width_line_.get_marker() == "s"
+    assert display.coverage_errorbar_.get_label() == "restyled"
+    # Plotting again draws on a new figure, with the display's name.
+    display.plot()
+    assert display.figure_ is not fig
+    assert display.coverage_errorbar_.get_label() == "m"
+
+
+def test_group_display_errors(data):
+    y_true, y_mean, y_std = data
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="ax must be two matplotlib Axes, got 1"):
+        CoverageByGroupDisplay.from_predictions(y_true, y_mean, y_std, ax=ax)
+    with pytest.raises(ValueError, match="by must be 'y_std', 'y_true' or an array"):
+        CoverageByGroupDisplay.from_predictions(y_true, y_mean, y_std, by="x")
+    with pytest.raises(ValueError, match="y_true 40, by 3"):
+        CoverageByGroupDisplay.from_predictions(y_true, y_mean, y_std, by=[1, 2, 3])
+    with pytest.raises(ValueError, match="n_bins must be a positive integer"):
+        CoverageByGroupDisplay.from_predictions(y_true, y_mean, y_std, n_bins=0)
+
+
+# --------------------------------------------------------------------------
 # validation shared by the regression displays
 
 
 @pytest.mark.parametrize(
     "from_predictions",
-    [CoverageCurveDisplay.from_predictions, UncertaintyPanelsDisplay.from_predictions],
+    [
+        CoverageCurveDisplay.from_predictions,
+        CoverageByGroupDisplay.from_predictions,
+        UncertaintyPanelsDisplay.from_predictions,
+    ],
 )
 def test_regression_array_validation(data, from_predictions):
     y_true, y_mean, y_std = data
@@ -222,7 +433,12 @@ def test_regression_array_validation(data, from_predictions):
 
 @pytest.mark.parametrize(
     "display_class",
-    [CoverageCurveDisplay, UncertaintyPanelsDisplay, UncertaintyBandsDisplay],
+    [
+        CoverageCurveDisplay,
+        CoverageByGroupDisplay,
+        UncertaintyPanelsDisplay,
+        UncertaintyBandsDisplay,
+    ],
 )
 def test_from_estimator_needs_mean_and_std(display_class):
     class MeanOnly:
@@ -484,6 +700,8 @@ def test_missing_matplotlib_message(monkeypatch, data):
     est = FakeRegressor(y_mean, y_std)
     with pytest.raises(ImportError, match="plotting needs matplotlib"):
         UncertaintyPanelsDisplay.from_estimator(est, np.zeros((40, 1)), y_true)
+    with pytest.raises(ImportError, match="plotting needs matplotlib"):
+        CoverageByGroupDisplay.from_estimator(est, np.zeros((40, 1)), y_true)
     assert not est.seen_X
 
 
@@ -500,6 +718,7 @@ def test_module_imports_without_matplotlib(monkeypatch):
     spec.loader.exec_module(module)
     assert set(module.__all__) == {
         "ConfidenceCalibrationDisplay",
+        "CoverageByGroupDisplay",
         "CoverageCurveDisplay",
         "UncertaintyBandsDisplay",
         "UncertaintyPanelsDisplay",

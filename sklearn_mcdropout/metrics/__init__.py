@@ -12,7 +12,9 @@ The functions in this module score a Gaussian predictive distribution
   Gal & Ghahramani (2016), computed from the individual stochastic passes);
 - interval diagnostics: :func:`interval_coverage`, :func:`mean_interval_width`;
 - calibration diagnostics: :func:`coverage_curve`,
-  :func:`coverage_calibration_error`.
+  :func:`coverage_calibration_error`, and :func:`coverage_by_group` for
+  conditional calibration (coverage and width per bin of the predicted std,
+  of the target, or per group of samples).
 
 For classification, as returned by ``MCDropoutClassifier.predict_proba`` and
 ``predict_proba_passes``:
@@ -79,6 +81,7 @@ from ._classification import (
     variation_ratio,
 )
 from ._regression import (
+    coverage_by_group,
     coverage_calibration_error,
     coverage_curve,
     crps_gaussian,
@@ -99,6 +102,7 @@ from ._scorers import (
 
 __all__ = [
     "brier_score",
+    "coverage_by_group",
     "coverage_calibration_error",
     "coverage_curve",
     "crps_gaussian",

@@ -3,6 +3,7 @@
 import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import norm
+from sklearn.utils import Bunch
 from sklearn.utils.validation import check_array
 
 from ._validation import (
@@ -11,6 +12,7 @@ from ._validation import (
     _check_confidences,
     _check_consistent_length,
     _check_gaussian_inputs,
+    _check_n_bins,
     _check_std,
     _check_tau,
 )
@@ -25,11 +27,20 @@ def _half_width_factor(confidence):
     return norm.ppf(0.5 + 0.5 * np.asarray(confidence, dtype=np.float64))
 
 
+def _inside_interval(y_true, y_mean, y_std, confidences):
+    """Whether each target is in each central interval, (n_samples, n_levels)."""
+    z = _half_width_factor(np.atleast_1d(confidences))
+    return np.abs(y_true - y_mean)[:, np.newaxis] <= y_std[:, np.newaxis] * z
+
+
 def _observed_coverage(y_true, y_mean, y_std, confidences):
     """Observed coverage of the central intervals, one per confidence level."""
-    z = _half_width_factor(np.atleast_1d(confidences))
-    inside = np.abs(y_true - y_mean)[:, np.newaxis] <= y_std[:, np.newaxis] * z
-    return inside.mean(axis=0)
+    return _inside_interval(y_true, y_mean, y_std, confidences).mean(axis=0)
+
+
+def _interval_width(y_std, confidence):
+    """Width ``2 z y_std`` of the central interval at level ``confidence``."""
+    return 2.0 * _half_width_factor(confidence) * y_std
 
 
 def _crps(y_true, y_mean, y_std):
@@ -303,7 +314,7 @@ def mean_interval_width(y_std, *, confidence=0.95):
     """
     confidence = _check_confidence(confidence)
     y_std = _check_std(y_std)
-    return float(2.0 * _half_width_factor(confidence) * y_std.mean())
+    return float(_interval_width(y_std.mean(), confidence))
 
 
 def coverage_curve(y_true, y_mean, y_std, *, confidences=None):
@@ -420,3 +431,175 @@ def coverage_calibration_error(y_true, y_mean, y_std, *, confidences=None):
     """
     expected, observed = coverage_curve(y_true, y_mean, y_std, confidences=confidences)
     return float(np.mean(np.abs(observed - expected)))
+
+
+def _quantile_bins(values, n_bins):
+    """Edges of equal-count bins of ``values``, and the bin of each value.
+
+    Bin ``i`` holds ``edges[i] <= value < edges[i + 1]``, the last one also
+    ``value == edges[-1]``; bins left empty by ties are dropped.
+    """
+    edges = np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1))
+    index = np.searchsorted(edges[1:-1], values, side="right")
+    filled = np.bincount(index, minlength=n_bins) > 0
+    # An empty bin i lies between filled ones: dropping its lower edge gives
+    # its range to bin i - 1, which keeps the same rows.
+    return np.r_[edges[:-1][filled], edges[-1]], np.cumsum(filled)[index] - 1
+
+
+def _label_groups(by, n_samples):
+    """Sorted distinct labels of ``by`` and the index of each row's label."""
+    labels = _check_1d(by, "by", dtype=None)
+    _check_consistent_length(y_true=np.empty(n_samples), by=labels)
+    try:
+        return np.unique(labels, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(
+            "the group labels in by must be sortable: all numbers or all strings"
+        ) from exc
+
+
+def coverage_by_group(y_true, y_mean, y_std, *, by="y_std", n_bins=5, confidence=0.95):
+    """Coverage and width of Gaussian prediction intervals per group of samples.
+
+    A diagnostic of conditional calibration: the samples are split into groups
+    and, in each, the observed coverage of the central interval
+    ``y_mean ± z * y_std`` with ``z = Phi^{-1}((1 + confidence) / 2)`` (as in
+    :func:`interval_coverage`) is reported beside the mean width of the
+    intervals (as in :func:`mean_interval_width`). A model can reach the
+    nominal coverage on average while its intervals are too narrow where the
+    noise is large and too wide where it is small; the groups show where.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed target values.
+
+    y_mean : array-like of shape (n_samples,)
+        Predictive means.
+
+    y_std : array-like of shape (n_samples,)
+        Predictive standard deviations, all strictly positive.
+
+    by : {"y_std", "y_true"} or array-like of shape (n_samples,), \
+            default="y_std"
+        How to group the samples:
+
+        - ``"y_std"``: `n_bins` equal-count bins of the predicted std;
+        - ``"y_true"``: `n_bins` equal-count bins of the target;
+        - an array of group labels, one per sample (numbers or strings, for
+          example a categorical feature): one group per distinct label.
+
+    n_bins : int, default=5
+        Number of quantile bins when `by` is ``"y_std"`` or ``"y_true"``; at
+        least 1. Ignored when `by` holds labels.
+
+    confidence : float, default=0.95
+        Nominal coverage of the intervals, in (0, 1).
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object, with the following attributes, one entry per
+        group, in the order of `labels`.
+
+        labels : ndarray of shape (n_groups,)
+            The group labels: the bin numbers ``0, ..., n_groups - 1`` from
+            the lowest values up for quantile bins; the sorted distinct labels
+            of `by` otherwise.
+
+        bin_edges : ndarray of shape (n_groups + 1,) or None
+            Bin ``i`` holds the samples with
+            ``bin_edges[i] <= value < bin_edges[i + 1]``, the last bin also
+            those equal to ``bin_edges[-1]``. None when `by` holds labels.
+
+        counts : ndarray of shape (n_groups,)
+            Number of samples in each group, all positive.
+
+        coverage : ndarray of shape (n_groups,)
+            Observed coverage of the intervals in each group.
+
+        mean_width : ndarray of shape (n_groups,)
+            Mean width ``2 * z * y_std`` of the intervals in each group.
+
+        mean_std : ndarray of shape (n_groups,)
+            Mean predicted standard deviation in each group.
+
+        group_index : ndarray of shape (n_samples,)
+            Index in `labels` of the group of each sample.
+
+        confidence : float
+            The nominal coverage.
+
+        by : str
+            ``"y_std"``, ``"y_true"`` or ``"groups"`` (labels given).
+
+    See Also
+    --------
+    interval_coverage : Coverage over all samples.
+    mean_interval_width : Width over all samples.
+    sklearn_mcdropout.plotting.CoverageByGroupDisplay : Plot of the result.
+
+    Notes
+    -----
+    The bin edges are ``np.quantile(values, np.linspace(0, 1, n_bins + 1))``,
+    so the bins hold equal numbers of samples up to rounding. Tied values lie
+    in one bin (the rule above); bins that ties leave empty, or that
+    ``n_bins > n_samples`` leaves empty, are dropped, so there may be fewer
+    than `n_bins` groups.
+
+    With a calibrated model the coverage of every bin of ``y_std`` and of
+    every group fixed in advance is close to `confidence`, within about
+    ``2 * sqrt(confidence * (1 - confidence) / count)``. Bins of ``y_true``
+    instead condition on the outcome: the bins at the extremes of the target
+    hold the samples whose noise was largest, so even a calibrated model
+    covers less than nominal there (and more in the middle bins), the more so
+    the larger the noise is against the spread of ``y_mean``.
+
+    Examples
+    --------
+    >>> from sklearn_mcdropout.metrics import coverage_by_group
+    >>> y_true = [0.0, 0.5, 3.0, 0.0, 1.0, 3.0]
+    >>> y_mean = [0.0] * 6
+    >>> y_std = [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    >>> result = coverage_by_group(y_true, y_mean, y_std, n_bins=2)
+    >>> result.bin_edges.tolist(), result.counts.tolist()
+    ([1.0, 1.5, 2.0], [3, 3])
+    >>> result.coverage.round(3).tolist(), result.mean_width.round(2).tolist()
+    ([0.667, 1.0], [3.92, 7.84])
+    >>> by_label = coverage_by_group(
+    ...     y_true, y_mean, y_std, by=["a", "b", "a", "b", "a", "b"]
+    ... )
+    >>> by_label.labels.tolist(), by_label.coverage.round(3).tolist()
+    (['a', 'b'], [0.667, 1.0])
+    """
+    y_true, y_mean, y_std, _ = _check_gaussian_inputs(y_true, y_mean, y_std)
+    confidence = _check_confidence(confidence)
+    n_bins = _check_n_bins(n_bins)
+    bin_edges = None
+    if isinstance(by, str):
+        if by not in ("y_std", "y_true"):
+            raise ValueError(
+                "by must be 'y_std', 'y_true' or an array-like of group labels "
+                f"of shape (n_samples,), got {by!r}"
+            )
+        values = y_std if by == "y_std" else y_true
+        bin_edges, group_index = _quantile_bins(values, n_bins)
+        labels = np.arange(len(bin_edges) - 1)
+    else:
+        labels, group_index = _label_groups(by, len(y_true))
+        by = "groups"
+    inside = _inside_interval(y_true, y_mean, y_std, confidence)[:, 0]
+    counts = np.bincount(group_index, minlength=len(labels))
+    mean_std = np.bincount(group_index, weights=y_std) / counts
+    return Bunch(
+        labels=labels,
+        bin_edges=bin_edges,
+        counts=counts,
+        coverage=np.bincount(group_index, weights=inside) / counts,
+        mean_width=_interval_width(mean_std, confidence),
+        mean_std=mean_std,
+        group_index=group_index,
+        confidence=confidence,
+        by=by,
+    )
