@@ -78,7 +78,7 @@ for noise, unc in parts.items():
 # 95% intervals of both models over the data, and the two parts of the
 # heteroscedastic model's std beside the true noise.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-for (noise, model), color in zip(models.items(), ["tab:orange", "tab:blue"]):
+for (noise, model), color in zip(models.items(), ["C1", "C0"], strict=True):
     mean, std = model.predict(grid, return_std=True)
     axes[0].fill_between(
         grid[:, 0], mean - 1.96 * std, mean + 1.96 * std, alpha=0.25, color=color,
@@ -89,7 +89,8 @@ axes[0].set(xlabel="x", ylabel="y", ylim=(-3, 3))
 axes[0].legend(loc="lower left", fontsize=8)
 _ = axes[0].set_title("95% intervals")
 unc = parts["heteroscedastic"]
-axes[1].plot(grid[:, 0], noise_std(grid[:, 0]), "k--", label="true noise std")
+x_train = np.linspace(-3, 3, 61)
+axes[1].plot(x_train, noise_std(x_train), "k--", label="true noise std (data)")
 axes[1].plot(grid[:, 0], unc.aleatoric_std, label="aleatoric std")
 axes[1].plot(grid[:, 0], unc.epistemic_std, label="epistemic std")
 axes[1].axvspan(-3, 3, color="grey", alpha=0.1, label="training range")

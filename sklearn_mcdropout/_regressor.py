@@ -548,7 +548,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         hetero = self.noise == "heteroscedastic"
         runner, masks = self._runner_and_masks()
         mean, var, noise = _mc_moments(runner, masks, Xt, noise_head=hetero)
-        aleatoric = noise * self._noise_unit() if hetero else 1 / self.tau_
+        if hetero:
+            aleatoric = noise * self._noise_unit()
+        else:
+            aleatoric = np.full_like(mean, 1 / self.tau_)
         return self._unscale(mean), var * self._y_train_std**2, aleatoric
 
     def _noise_unit(self):

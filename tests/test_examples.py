@@ -110,3 +110,18 @@ def test_plot_dask_search(tmp_path):
     # NLL of y in units of $100k: about 1 to 1.5 for any sane model here.
     assert all(0.5 < float(row[1]) < 2 for row in rows)
     assert 0.5 < _number(r"test split \(4 blocks\): NLL (\d+\.\d+)", out) < 2
+
+
+def test_plot_heteroscedastic_1d(tmp_path):
+    out = _run_example("plot_heteroscedastic_1d.py", tmp_path)
+    assert (tmp_path / "heteroscedastic_1d.png").stat().st_size > 10_000
+    errors = {
+        noise: _number(rf"{noise}: aleatoric std within (\d+)%", out)
+        for noise in ("homoscedastic", "heteroscedastic")
+    }
+    # One noise level misses a five-fold rise by far; the learned one follows.
+    assert errors["homoscedastic"] > 40
+    assert errors["heteroscedastic"] < errors["homoscedastic"] / 2
+    inside = _number(r"heteroscedastic: .* epistemic std ([\d.]+) inside", out)
+    far = _number(r"heteroscedastic: .* inside, ([\d.]+) at", out)
+    assert far > 2 * inside

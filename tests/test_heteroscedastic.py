@@ -111,6 +111,7 @@ def test_homoscedastic_aleatoric_part_is_the_noise_precision():
     est = MCDropoutRegressor(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
     est.fit(X, y)
     unc = est.predict_uncertainty(X[:10])
+    assert unc.std.shape == unc.aleatoric_std.shape == unc.epistemic_std.shape == (10,)
     np.testing.assert_allclose(unc.aleatoric_std, np.sqrt(1 / est.tau_))
     np.testing.assert_allclose(unc.epistemic_std, est.predict_passes(X[:10]).std(1))
     assert not hasattr(est, "variance_scale_")
