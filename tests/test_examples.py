@@ -51,23 +51,40 @@ needs_california = pytest.mark.skipif(
 )
 
 
+def _table_row(name, text):
+    """RMSE, NLL, CRPS, cover95, width95, the five quintile coverages, fit s."""
+    match = re.search(rf"^{re.escape(name)}\s+(.+)$", text, re.MULTILINE)
+    assert match, f"{name!r} not in output:\n{text}"
+    values = list(map(float, match.group(1).split()))
+    assert len(values) == 11
+    return values
+
+
 @needs_california
 def test_plot_california_housing(tmp_path):
     out = _run_example("plot_california_housing.py", tmp_path)
-    for png in ("california_panels.png", "california_reliability.png"):
+    for png in (
+        "california_panels.png",
+        "california_reliability.png",
+        "california_coverage_by_value.png",
+    ):
         assert (tmp_path / png).stat().st_size > 10_000
     rmse = _number(r"test RMSE: ([\d.]+)", out)
     assert 0.3 < rmse < 1.2
-    report = re.search(r"report \(passes only\)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out)
-    library = re.search(r"library \(\+ 1/tau\)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out)
-    report_nll, _, report_cover, _ = map(float, report.groups())
-    nll, crps, cover, width = map(float, library.groups())
+    report = _table_row("report (passes only)", out)
+    library = _table_row("library (+ 1/tau)", out)
+    hetero = _table_row("heteroscedastic", out)
+    assert report[0] == library[0] == rmse  # the same fit, the same mean
     # The calibrated std covers about 95% and beats the passes-only std on NLL.
-    assert 0.85 < cover <= 1.0
-    assert report_cover < cover
-    assert nll < report_nll
-    assert 0 < crps < 1
-    assert width > 0
+    for row in (library, hetero):
+        _, nll, crps, cover, width, *quintiles, seconds = row
+        assert 0.85 < cover <= 1.0
+        assert nll < report[1]
+        assert 0 < crps < 1
+        assert width > 0
+        assert all(0 <= q <= 1 for q in quintiles)
+        assert seconds >= 0
+    assert report[3] < library[3]
 
 
 def test_plot_toy_1d(tmp_path):
