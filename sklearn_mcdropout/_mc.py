@@ -118,20 +118,20 @@ class _ReferenceRunner:
 
     def plan(self, n_features):
         """(shape, rate) of each dropout call, from one forward pass."""
-        self._calls = []
+        self._plan = []
         param = next(self.module.parameters(), torch.empty(0))
         X = torch.zeros(1, n_features, device=param.device, dtype=param.dtype)
         with torch.inference_mode():
             self.module(X)
-        return self._calls
+        return self._plan
 
     def _apply_mask(self, layer, inputs, output):
         x = inputs[0]
         if self._keeps is None:  # recording the plan
-            self._calls.append((tuple(x.shape[1:]), float(layer.p)))
+            self._plan.append((tuple(x.shape[1:]), float(layer.p)))
             return output
-        keep = self._keeps[len(self._calls)]
-        self._calls.append(None)
+        keep = self._keeps[self._call]
+        self._call += 1
         return output if keep is None else x * keep / (1 - layer.p)
 
     def width(self):
@@ -144,8 +144,7 @@ class _ReferenceRunner:
     def passes(self, X, masks):
         for n_block, keeps in masks.blocks(_PASS_BLOCK, X.device):
             for t in range(n_block):
-                self._keeps = [_at(k, t) for k in keeps]
-                self._calls = []
+                self._keeps, self._call = [_at(k, t) for k in keeps], 0
                 yield self.module(X).reshape(1, X.shape[0], -1)
         self._keeps = None
 
