@@ -20,7 +20,9 @@ level, yet the MC predictive is as confident as on upright digits (0.99 at 90
 degrees, 0.98 upright), and from 75 to 105 degrees its mutual information is
 *lower* than on upright digits: MC dropout does not flag these inputs. The
 paper's dropout rate 0.5, input dropout and more passes do not reliably close
-that gap; the measurements are in the conclusion below.
+that gap; the measurements are in the conclusion below. The numbers in the
+text are those of the full run; the quick run trains for fewer epochs, uses
+fewer passes and prints its own.
 
 Set ``SKLEARN_MCDROPOUT_QUICK=1`` for a shorter run; the figures go to
 ``SKLEARN_MCDROPOUT_OUTPUT`` (default ``examples/output``).
