@@ -78,20 +78,7 @@ class _MCDropoutBase(BaseEstimator):
 
     def _fit(self, X, y):
         """Validate, train on the training rows, fit the rest; return self."""
-        _check_columns(X)
-        X, y = validate_data(
-            self,
-            X,
-            _column_to_1d(y),
-            dtype=[np.float64, np.float32],
-            **self._validate_y_kwargs,
-        )
-        X = _as_float32(X, "X")
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 samples to fit, got "
-                f"n_samples={X.shape[0]}."
-            )
+        X, y = self._validate_fit_data(X, y)
         y, n_outputs = self._encode_y(y)
         device = _check_device(self.device)
         self._check_param_combinations()
@@ -103,12 +90,27 @@ class _MCDropoutBase(BaseEstimator):
         )
         plan = _make_runner(self.net_.module_).plan(X.shape[1])
         self._masks = _Masks(plan, self._mask_seed, self.n_passes)
-        if held_out is None:
-            self._fit_after_training(None, None)
-        else:
-            self._fit_after_training(Xt[held_out], y[held_out])
+        held = (None, None) if held_out is None else (Xt[held_out], y[held_out])
+        self._fit_after_training(*held)
         self._warn_if_no_epistemic_part()
         return self
+
+    def _validate_fit_data(self, X, y):
+        """X as float32 (a copy) and y as validated by scikit-learn."""
+        _check_columns(X)
+        X, y = validate_data(
+            self,
+            X,
+            _column_to_1d(y),
+            dtype=[np.float64, np.float32],
+            **self._validate_y_kwargs,
+        )
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to fit, got "
+                f"n_samples={X.shape[0]}."
+            )
+        return _as_float32(X, "X"), y
 
     def _criterion_params(self):
         """The skorch net's criterion and its parameters."""
