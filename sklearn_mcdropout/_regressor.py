@@ -476,7 +476,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """Outputs of the ``n_passes`` stochastic passes used by :meth:`predict`.
 
         Their mean over the passes is ``predict(X)``; they carry no
-        observation noise (see :meth:`sample_y` for draws of y).
+        observation noise (see :meth:`sample_y` for draws of y). With
+        ``noise="heteroscedastic"`` they are the passes' means; the noise
+        variances the passes predict enter :meth:`predict_uncertainty`.
 
         Parameters
         ----------
@@ -497,7 +499,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
         Each sample is one stochastic pass with fresh dropout masks, shared by
         all rows so that a sample is a whole function, plus Gaussian
-        observation noise of variance ``1 / tau_``.
+        observation noise of variance ``1 / tau_`` (with
+        ``noise="heteroscedastic"``, the noise variance that pass predicts
+        for the row).
 
         Parameters
         ----------
