@@ -37,7 +37,7 @@ def fitted():
 def test_aleatoric_std_recovers_the_true_noise(fitted):
     # Within 15% on a grid over [-2.5, 2.5], the central 83% of the
     # training inputs; at the very edges of the data (x = +-3), where the
-    # mean extrapolates, the error reaches 20% (see the user guide).
+    # mean extrapolates, the error grows.
     est, _, _ = fitted
     grid = np.linspace(-2.5, 2.5, 21).reshape(-1, 1)
     unc = est.predict_uncertainty(grid)
