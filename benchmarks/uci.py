@@ -32,6 +32,13 @@ Two choices differ from the authors' code, to spend a tenth of their compute
   ``--lr-schedule`` (``cosine``: annealed to 0 over the epochs): smaller
   batches, a larger step and its decay converge in fewer epochs.
 
+``--noise heteroscedastic`` gives the network a second output, the noise
+variance of each input (``MCDropoutRegressor(noise="heteroscedastic")``):
+there is no tau to choose, so the grid is the dropout rates alone, the weight
+decay is the prior's with tau = 1 (the loss is the likelihood itself), and
+the log-likelihood is that of the mixture of the passes' own Gaussians,
+log[(1/T) sum_t N(y; y_t, sigma_t^2)].
+
 Each split is seeded by its index, so ``--split-jobs J`` (J splits at once,
 their grid fits in turn) gives the results of a sequential run on a machine
 with more cores.
@@ -48,6 +55,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Parallel, delayed
+from scipy.special import logsumexp
+from scipy.stats import norm
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -88,7 +97,10 @@ def fit_validation_split(train_index):
     return train_index[:n_fit], train_index[n_fit:]
 
 
-def make_model(n_features, n_hidden, dropout, tau, epochs, passes, seed, **train):
+def make_model(
+    n_features, n_hidden, dropout, tau, epochs, passes, seed, noise="homoscedastic",
+    **train,
+):  # fmt: skip
     """Pipeline of StandardScaler and the paper's one-hidden-layer network."""
     # The initial weights come from ``seed`` alone, not from the process's
     # global RNG, so a fit gives the same network in any worker.
@@ -99,13 +111,14 @@ def make_model(n_features, n_hidden, dropout, tau, epochs, passes, seed, **train
             nn.Linear(n_features, n_hidden),
             nn.ReLU(),
             nn.Dropout(dropout),
-            nn.Linear(n_hidden, 1),
+            nn.Linear(n_hidden, 2 if noise == "heteroscedastic" else 1),
         )
     return make_pipeline(
         StandardScaler(),
         MCDropoutRegressor(
             module=module,
-            tau=tau,
+            noise=noise,
+            tau="auto" if noise == "heteroscedastic" else tau,
             weight_decay="auto",
             length_scale=1e-2,
             max_epochs=epochs,
@@ -117,10 +130,19 @@ def make_model(n_features, n_hidden, dropout, tau, epochs, passes, seed, **train
 
 
 def evaluate(model, X, y, taus=None):
-    """RMSE of the MC mean and the paper's MC log-likelihood for each tau."""
-    passes = model[-1].predict_passes(model[0].transform(X))
+    """RMSE of the MC mean and the paper's MC log-likelihood for each tau.
+
+    With the heteroscedastic model, one log-likelihood: that of the passes'
+    own Gaussians (``taus`` is ignored).
+    """
+    est = model[-1]
+    passes, noise_std = est.predict_passes(model[0].transform(X), True)
     rmse = float(np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
-    taus = [model[-1].tau_] if taus is None else taus
+    if est.noise == "heteroscedastic":
+        log_pdf = norm.logpdf(y[:, None], passes, noise_std)
+        n_passes = passes.shape[1]
+        return rmse, [float(np.mean(logsumexp(log_pdf, axis=1) - np.log(n_passes)))]
+    taus = [est.tau_] if taus is None else taus
     return rmse, [float(mc_log_likelihood(y, passes, tau)) for tau in taus]
 
 
@@ -140,6 +162,7 @@ def fit_model(data, fit_idx, dropout, tau, config, seed, **extra):
         lr=config["lr"],
         lr_schedule=config["lr_schedule"],
         batch_size=config["batch_size"],
+        noise=config.get("noise", "homoscedastic"),
         **extra,
     )
     return model.fit(X[fit_idx], y[fit_idx])
@@ -162,7 +185,9 @@ def run_split(data, k, config, n_jobs, seed):
     train, test = data["splits"][k]
     fit_idx, val_idx = fit_validation_split(train)
     taus = tau_grid(data["tau_values"], config["fine_tau"])
-    if config["per_tau_fits"]:
+    if config.get("noise") == "heteroscedastic":
+        fits = [(p, None, [None]) for p in data["dropout_rates"]]
+    elif config["per_tau_fits"]:
         fits = [(p, t, [t]) for p in data["dropout_rates"] for t in data["tau_values"]]
     else:
         tau_train = float(np.median(data["tau_values"]))
@@ -238,6 +263,12 @@ def build_parser():
         default="cosine",
         help="learning rate over the epochs (cosine: annealed to 0)",
     )
+    parser.add_argument(
+        "--noise",
+        choices=["homoscedastic", "heteroscedastic"],
+        default="homoscedastic",
+        help="the noise model (heteroscedastic: no tau grid)",
+    )
     parser.add_argument("--fine-tau", type=int, default=100, help="extra tau values")
     parser.add_argument("--per-tau-fits", action="store_true", help="one fit per tau")
     parser.add_argument("--n-jobs", type=int, default=1, help="parallel grid fits")
@@ -262,6 +293,7 @@ def make_config(args):
         "lr_schedule": args.lr_schedule,
         "fine_tau": 0 if args.per_tau_fits else args.fine_tau,
         "per_tau_fits": args.per_tau_fits,
+        "noise": args.noise,
     }
 
 
@@ -271,7 +303,8 @@ def main(argv=None):
     data = read_folder(args.data)
     config = make_config(args)
     n_grid = len(data["dropout_rates"])
-    n_fits = 1 + n_grid * (len(data["tau_values"]) if args.per_tau_fits else 1)
+    per_tau = args.per_tau_fits and args.noise == "homoscedastic"
+    n_fits = 1 + n_grid * (len(data["tau_values"]) if per_tau else 1)
     first, stop = args.splits or (0, None)
     indices = range(len(data["splits"]))[first:stop]
     n_splits = len(indices)
@@ -287,8 +320,8 @@ def main(argv=None):
         results.append(r)
         print(
             f"{data['name']} split {r['split'] + 1} ({len(results)}/{n_splits}): "
-            f"dropout {r['dropout']}, "
-            f"tau {r['tau']:.4g}, test RMSE {r['rmse']:.3f}, test LL {r['ll']:.3f} "
+            f"dropout {r['dropout']}, tau {r['tau'] or float('nan'):.4g}, "
+            f"test RMSE {r['rmse']:.3f}, test LL {r['ll']:.3f} "
             f"({time.perf_counter() - start:.0f} s)",
             file=sys.stderr,
             flush=True,

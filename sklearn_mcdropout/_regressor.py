@@ -102,7 +102,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         penalty of the authors' code, where N is the number of training rows
         and tau the precision of the standardised target (p is the mean rate
         of the dropout layers for a custom ``module``); "auto" needs a numeric
-        ``tau``.
+        ``tau``, except with ``noise="heteroscedastic"``, whose loss is the
+        likelihood itself and takes tau = 1.
 
     length_scale : float, default=1e-2
         Prior length-scale l of the weights, used when
@@ -356,7 +357,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 f"and a fixed model precision cannot go with it: got tau={self.tau!r}; "
                 "use tau='auto' (the default)."
             )
-        if self.weight_decay == "auto" and self.tau == "auto":
+        homoscedastic = self.noise == "homoscedastic"
+        if self.weight_decay == "auto" and self.tau == "auto" and homoscedastic:
             raise ValueError(
                 "weight_decay='auto' derives the weight decay from the model "
                 "precision and needs a numeric tau, got tau='auto'."
@@ -472,27 +474,39 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             epistemic_std=np.sqrt(epistemic),
         )
 
-    def predict_passes(self, X):
+    def predict_passes(self, X, return_noise_std=False):
         """Outputs of the ``n_passes`` stochastic passes used by :meth:`predict`.
 
         Their mean over the passes is ``predict(X)``; they carry no
         observation noise (see :meth:`sample_y` for draws of y). With
-        ``noise="heteroscedastic"`` they are the passes' means; the noise
-        variances the passes predict enter :meth:`predict_uncertainty`.
+        ``noise="heteroscedastic"`` they are the passes' means. Pass t and
+        its noise std give the Gaussian N(y_passes[:, t], noise_std[:, t]**2);
+        the predictive distribution is their equal mixture.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Query points.
 
+        return_noise_std : bool, default=False
+            If True, the noise std of each pass is returned along with the
+            passes: ``sqrt(1 / tau_)`` everywhere with
+            ``noise="homoscedastic"``, the std that pass predicts for the row
+            with ``noise="heteroscedastic"``.
+
         Returns
         -------
         y_passes : ndarray of shape (n_samples, n_passes)
             Output of each pass, in the units of ``y``.
+
+        noise_std : ndarray of shape (n_samples, n_passes), optional
+            Noise std of each pass, in the units of ``y``. Only returned when
+            ``return_noise_std`` is True.
         """
         Xt = self._validate_X_predict(X)
         _check_stored_size(Xt.shape[0], self.n_passes)
-        return self._passes(Xt)
+        passes, noise_var = self._pass_outputs(Xt)
+        return (passes, np.sqrt(noise_var)) if return_noise_std else passes
 
     def sample_y(self, X, n_samples=1, random_state=0):
         """Draw samples from the predictive distribution and evaluate at X.
@@ -532,9 +546,6 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         functions, noise_var = self._pass_outputs(Xt, n_samples, seed)
         return functions + rng.normal(size=functions.shape) * np.sqrt(noise_var)
-
-    def _passes(self, Xt):
-        return self._pass_outputs(Xt)[0]
 
     def _pass_outputs(self, Xt, n_passes=None, seed=None):
         """Each pass's mean and noise variance, (n_samples, n_passes), units of y."""
@@ -586,8 +597,14 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             return float(self.weight_decay)
         # lambda = l^2 (1 - p) / (2 N tau) of the authors' code, with tau in
         # the units of the standardised target; torch's decay is 2 * lambda.
+        # The heteroscedastic loss is the likelihood itself, whose precision
+        # the network predicts: tau = 1 there (as in Gal et al.'s Concrete
+        # dropout code, whose weight regulariser is l^2 / N).
         dropout = np.mean([layer.p for layer in _dropout_layers(module)])
-        tau_scaled = self.tau * self._y_divisor() ** 2
+        if self.noise == "heteroscedastic":
+            tau_scaled = 1.0
+        else:
+            tau_scaled = self.tau * self._y_divisor() ** 2
         return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
 
     def _fit_noise_level(self, X_held_out, y_held_out):

@@ -53,15 +53,26 @@ def test_predictive_parts_add_up_and_match_the_passes(fitted):
     y_mean, y_std = est.predict(X[:50], return_std=True)
     np.testing.assert_allclose(unc.std, y_std)
     np.testing.assert_allclose(y_std**2, unc.aleatoric_std**2 + unc.epistemic_std**2)
-    passes = est.predict_passes(X[:50])
+    passes, noise_std = est.predict_passes(X[:50], return_noise_std=True)
     np.testing.assert_allclose(passes.mean(axis=1), y_mean, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(
         unc.epistemic_std**2, passes.var(axis=1), rtol=1e-5, atol=1e-10
     )
-    # The aleatoric part is the mean over the passes of softplus(raw) + floor,
-    # in units of y: by hand from the network's second output.
-    runner_out = est._pass_outputs(torch.as_tensor(X[:50], dtype=torch.float32))[1]
-    np.testing.assert_allclose(unc.aleatoric_std**2, runner_out.mean(axis=1))
+    # By hand: pass t is W3 d2 relu(W2 d1 relu(W1 x + b1) + b2) + b3 with
+    # d_i = diag(z_i^t) / (1 - p) and the held masks z^t; its noise variance is
+    # softplus of the second output plus the floor, times the variance of y.
+    lin1, _, drop, lin2, _, _, lin3 = est.net_.module_
+    keeps = est._masks._held
+    Xt = torch.as_tensor(X[:50], dtype=torch.float32)
+    by_hand = []
+    with torch.no_grad():
+        for t in range(est.n_passes):
+            h = torch.relu(lin1(Xt)) * keeps[0][t] / (1 - drop.p)
+            h = torch.relu(lin2(h)) * keeps[1][t] / (1 - drop.p)
+            by_hand.append(_noise_variance(lin3(h)[:, 1]).double().numpy())
+    by_hand = np.mean(by_hand, axis=0) * est._y_train_std**2
+    np.testing.assert_allclose(unc.aleatoric_std**2, by_hand, rtol=1e-5)
+    np.testing.assert_allclose((noise_std**2).mean(axis=1), by_hand, rtol=1e-5)
     _, y_cov = est.predict(X[:8], return_cov=True)
     np.testing.assert_allclose(np.diag(y_cov), y_std[:8] ** 2, rtol=1e-6)
     assert np.all(np.linalg.eigvalsh(y_cov) > 0)

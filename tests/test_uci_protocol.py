@@ -102,6 +102,33 @@ def test_log_likelihood_matches_hand_computation(folder):
     np.testing.assert_allclose(rmse, np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
 
 
+def test_heteroscedastic_protocol_scores_the_mixture_of_the_passes(folder, tmp_path):
+    data = uci.read_folder(folder)
+    train, test = data["splits"][0]
+    model = uci.make_model(
+        3, 8, 0.1, None, epochs=2, passes=50, seed=0, noise="heteroscedastic"
+    )
+    model.fit(data["X"][train], data["y"][train])
+    est = model[-1]
+    assert est.net_.module_[-1].out_features == 2
+    # weight decay = l^2 (1 - p) / N: tau = 1, the loss is the likelihood.
+    np.testing.assert_allclose(est.weight_decay_, 1e-4 * 0.9 / 30)
+    _, (ll,) = uci.evaluate(model, data["X"][test], data["y"][test], taus=[2.0])
+    passes, noise_std = est.predict_passes(model[0].transform(data["X"][test]), True)
+    y = data["y"][test]
+    densities = np.exp(-0.5 * ((y[:, None] - passes) / noise_std) ** 2) / (
+        np.sqrt(2 * np.pi) * noise_std
+    )
+    np.testing.assert_allclose(ll, np.mean(np.log(densities.mean(axis=1))), rtol=1e-8)
+    out = tmp_path / "hetero.json"
+    argv = ["--data", str(folder), "--splits", "1", "--epochs", "2", "--passes", "20",
+            "--noise", "heteroscedastic", "--json", str(out)]  # fmt: skip
+    summary = uci.main(argv)
+    assert summary["fits"] == 3  # one per dropout rate + the refit, no tau grid
+    assert summary["per_split"][0]["tau"] is None
+    assert np.isfinite(summary["ll_mean"])
+
+
 def test_tau_grid_keeps_given_values_and_spans_them():
     taus = uci.tau_grid([0.1, 0.2], n_fine=5)
     assert {0.1, 0.2} <= set(taus)
