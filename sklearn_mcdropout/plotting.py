@@ -24,13 +24,12 @@ from itertools import pairwise
 
 import numpy as np
 
-from .metrics._classification import _confidence_bins, expected_calibration_error
+from .metrics._classification import _calibration_bins
 from .metrics._regression import coverage_by_group, coverage_curve
 from .metrics._validation import (
     _check_1d,
     _check_consistent_length,
     _check_gaussian_inputs,
-    _check_labelled_proba,
     _check_std,
     _predict_mean_std,
 )
@@ -1060,9 +1059,9 @@ class ConfidenceCalibrationDisplay:
         ([1.0, 2.0, 1.0], 0.25)
         >>> plt.close(display.figure_)
         """
-        ece = expected_calibration_error(y_true, y_proba, n_bins=n_bins, labels=labels)
-        index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
-        accuracy, confidence, counts = _confidence_bins(index, y_proba, n_bins)
+        accuracy, confidence, counts, ece = _calibration_bins(
+            y_true, y_proba, n_bins, labels
+        )
         filled = counts > 0
         display = cls(
             accuracy[filled], confidence[filled], counts[filled], ece, name=name
