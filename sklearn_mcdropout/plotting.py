@@ -24,13 +24,12 @@ from itertools import pairwise
 
 import numpy as np
 
-from .metrics._classification import _confidence_bins, expected_calibration_error
+from .metrics._classification import _calibration_bins
 from .metrics._regression import coverage_by_group, coverage_curve
 from .metrics._validation import (
     _check_1d,
     _check_consistent_length,
     _check_gaussian_inputs,
-    _check_labelled_proba,
     _check_std,
     _predict_mean_std,
 )
@@ -57,11 +56,34 @@ def _import_pyplot():
     return plt
 
 
+def _predict_to_plot(estimator, X):
+    """``(y_mean, y_std)`` of ``estimator`` on ``X``, once matplotlib is found."""
+    _import_pyplot()
+    return _predict_mean_std(estimator, X)
+
+
+def _estimator_name(estimator, name):
+    """``name``, or the class name of ``estimator`` if None."""
+    return type(estimator).__name__ if name is None else name
+
+
 def _get_axes(ax, figsize):
     """``ax``, or the axes of a new figure of size ``figsize``."""
     if ax is None:
         _, ax = _import_pyplot().subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def _get_axes_grid(ax, nrows, ncols, figsize, **kwargs):
+    """``ax`` raveled and checked to be ``nrows * ncols`` axes, or a new figure's."""
+    if ax is None:
+        figure = _import_pyplot().figure(figsize=figsize, layout="constrained")
+        return figure.subplots(nrows, ncols, **kwargs)
+    axes = np.ravel(np.asarray(ax, dtype=object))
+    if axes.shape != (nrows * ncols,):
+        number = {2: "two", 3: "three"}[nrows * ncols]
+        raise ValueError(f"ax must be {number} matplotlib Axes, got {axes.size}")
+    return axes
 
 
 def _draw_diagonal(ax):
@@ -94,12 +116,25 @@ def _draw_nominal(ax, confidence):
     )
 
 
+def _reliability_axes(ax, ref_line):
+    """Axes of a reliability diagram, with the diagonal if ``ref_line``."""
+    ax = _get_axes(ax, figsize=(5.5, 5.5))
+    if ref_line:
+        _draw_diagonal(ax)
+    return ax
+
+
+def _legend_if_labelled(ax, loc):
+    """Draw the legend of ``ax`` if any of its artists has a label."""
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(loc=loc)
+
+
 def _finish_unit_square(ax, xlabel, ylabel):
     """Square [0, 1] axes with labels, grid and, if anything is labelled, legend."""
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, alpha=0.3)
-    if ax.get_legend_handles_labels()[1]:
-        ax.legend(loc="upper left")
+    _legend_if_labelled(ax, loc="upper left")
 
 
 class CoverageCurveDisplay:
@@ -189,10 +224,8 @@ class CoverageCurveDisplay:
         display : CoverageCurveDisplay
             The display, with `line_`, `ax_` and `figure_` set.
         """
-        self.ax_ = _get_axes(ax, figsize=(5.5, 5.5))
+        self.ax_ = _reliability_axes(ax, ref_line)
         self.figure_ = self.ax_.figure
-        if ref_line:
-            _draw_diagonal(self.ax_)
         line_kwargs = {
             "marker": "o",
             "markersize": 4,
@@ -267,14 +300,13 @@ class CoverageCurveDisplay:
         ('BayesianRidge', (19,))
         >>> plt.close(display.figure_)
         """
-        _import_pyplot()
-        y_mean, y_std = _predict_mean_std(estimator, X)
+        y_mean, y_std = _predict_to_plot(estimator, X)
         return cls.from_predictions(
             y,
             y_mean,
             y_std,
             confidences=confidences,
-            name=type(estimator).__name__ if name is None else name,
+            name=_estimator_name(estimator, name),
             ax=ax,
             ref_line=ref_line,
             **kwargs,
@@ -370,17 +402,6 @@ _GROUP_AXIS_LABELS = {
     "y_true": "bin of the target (equal counts)",
     "groups": "group",
 }
-
-
-def _axes_pair(ax):
-    """Coverage and width axes: ``ax``, or those of a new figure."""
-    if ax is None:
-        figure = _import_pyplot().figure(figsize=(7, 6), layout="constrained")
-        return figure.subplots(2, 1, sharex=True)
-    axes = np.ravel(np.asarray(ax, dtype=object))
-    if axes.shape != (2,):
-        raise ValueError(f"ax must be two matplotlib Axes, got {axes.size}")
-    return axes
 
 
 def _group_tick_labels(labels, bin_edges):
@@ -561,7 +582,9 @@ class CoverageByGroupDisplay:
         display : CoverageByGroupDisplay
             The display, with the artists, `axes_` and `figure_` set.
         """
-        self.axes_ = cover_ax, width_ax = _axes_pair(ax)
+        self.axes_ = cover_ax, width_ax = _get_axes_grid(
+            ax, 2, 1, figsize=(7, 6), sharex=True
+        )
         self.figure_ = cover_ax.figure
         offset, n_drawn = _dodge(cover_ax)
         previous = (
@@ -603,8 +626,7 @@ class CoverageByGroupDisplay:
         width_ax.set_ylim(bottom=0, auto=None)
         for axis in self.axes_:
             axis.grid(True, axis="y", alpha=0.3)
-        if cover_ax.get_legend_handles_labels()[1]:
-            cover_ax.legend(loc="best")
+        _legend_if_labelled(cover_ax, loc="best")
         return self
 
     @classmethod
@@ -690,8 +712,7 @@ class CoverageByGroupDisplay:
         True
         >>> plt.close(display.figure_)
         """
-        _import_pyplot()
-        y_mean, y_std = _predict_mean_std(estimator, X)
+        y_mean, y_std = _predict_to_plot(estimator, X)
         return cls.from_predictions(
             y,
             y_mean,
@@ -699,7 +720,7 @@ class CoverageByGroupDisplay:
             by=by,
             n_bins=n_bins,
             confidence=confidence,
-            name=type(estimator).__name__ if name is None else name,
+            name=_estimator_name(estimator, name),
             ax=ax,
             ref_line=ref_line,
             error_bars=error_bars,
@@ -907,10 +928,8 @@ class ConfidenceCalibrationDisplay:
         display : ConfidenceCalibrationDisplay
             The display, with `line_`, `scatter_`, `ax_` and `figure_` set.
         """
-        self.ax_ = _get_axes(ax, figsize=(5.5, 5.5))
+        self.ax_ = _reliability_axes(ax, ref_line)
         self.figure_ = self.ax_.figure
-        if ref_line:
-            _draw_diagonal(self.ax_)
         name = self.name if name is None else name
         label = f"{name} (ECE {self.ece:.3f})" if name else f"ECE {self.ece:.3f}"
         (self.line_,) = self.ax_.plot(
@@ -996,7 +1015,7 @@ class ConfidenceCalibrationDisplay:
             estimator.predict_proba(X),
             labels=estimator.classes_,
             n_bins=n_bins,
-            name=type(estimator).__name__ if name is None else name,
+            name=_estimator_name(estimator, name),
             ax=ax,
             ref_line=ref_line,
             **kwargs,
@@ -1060,25 +1079,14 @@ class ConfidenceCalibrationDisplay:
         ([1.0, 2.0, 1.0], 0.25)
         >>> plt.close(display.figure_)
         """
-        ece = expected_calibration_error(y_true, y_proba, n_bins=n_bins, labels=labels)
-        index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
-        accuracy, confidence, counts = _confidence_bins(index, y_proba, n_bins)
+        accuracy, confidence, counts, ece = _calibration_bins(
+            y_true, y_proba, n_bins, labels
+        )
         filled = counts > 0
         display = cls(
             accuracy[filled], confidence[filled], counts[filled], ece, name=name
         )
         return display.plot(ax=ax, ref_line=ref_line, **kwargs)
-
-
-def _panel_axes(ax):
-    """Three axes side by side: ``ax``, or those of a new figure."""
-    if ax is None:
-        figure = _import_pyplot().figure(figsize=(15, 4.5), layout="constrained")
-        return figure.subplots(1, 3)
-    axes = np.ravel(np.asarray(ax, dtype=object))
-    if axes.shape != (3,):
-        raise ValueError(f"ax must be three matplotlib Axes, got {axes.size}")
-    return axes
 
 
 def _plot_residuals(ax, y_true, residuals, style):
@@ -1216,7 +1224,7 @@ class UncertaintyPanelsDisplay:
             The display, with `axes_`, `figure_` and the artists set.
         """
         y_true, y_mean, y_std = map(np.asarray, (self.y_true, self.y_mean, self.y_std))
-        self.axes_ = _panel_axes(ax)
+        self.axes_ = _get_axes_grid(ax, 1, 3, figsize=(15, 4.5))
         self.figure_ = self.axes_[0].figure
         small = len(y_true) <= 500
         style = {"s": 12 if small else 4, "alpha": 0.8 if small else 0.4}
@@ -1271,8 +1279,7 @@ class UncertaintyPanelsDisplay:
         ('Residuals', (100,))
         >>> plt.close(display.figure_)
         """
-        _import_pyplot()
-        y_mean, y_std = _predict_mean_std(estimator, X)
+        y_mean, y_std = _predict_to_plot(estimator, X)
         return cls.from_predictions(y, y_mean, y_std, ax=ax, std_label=std_label)
 
     @classmethod

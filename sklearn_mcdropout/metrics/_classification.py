@@ -239,12 +239,17 @@ def expected_calibration_error(y_true, y_proba, *, n_bins=15, labels=None):
     >>> round(expected_calibration_error([0, 1, 1, 1], y_proba, n_bins=5), 3)
     0.35
     """
+    return _calibration_bins(y_true, y_proba, n_bins, labels)[3]
+
+
+def _calibration_bins(y_true, y_proba, n_bins, labels):
+    """Per confidence bin accuracy, mean confidence (NaN if empty), count; ECE."""
     n_bins = _check_n_bins(n_bins)
     index, y_proba = _check_labelled_proba(y_true, y_proba, labels)
     accuracy, confidence, counts = _confidence_bins(index, y_proba, n_bins)
     weights = counts / counts.sum()
     gaps = np.abs(np.nan_to_num(accuracy) - np.nan_to_num(confidence))
-    return float(np.sum(weights * gaps))
+    return accuracy, confidence, counts, float(np.sum(weights * gaps))
 
 
 def _confidence_bins(index, y_proba, n_bins):
