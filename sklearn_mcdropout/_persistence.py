@@ -88,7 +88,8 @@ def _loaded_state(est, state):
     if state.pop(_TORCH_DEVICE_KEY, False):
         state["device"] = torch.device(state["device"])
     for key in ("module", "callbacks"):
-        state[key] = _unwrap(state.get(key))
+        if key in state:
+            state[key] = _unwrap(state[key])
     return state, state.pop(_NET_KEY, None)
 
 
@@ -203,7 +204,7 @@ def _history_state(history, name):
         return _PickleOnly(
             list(history),
             f"skops cannot save the training history of {name}: it holds values "
-            "that are not numbers, strings or lists (recorded by a callback). "
+            "that JSON cannot hold, such as NumPy scalars (recorded by a callback). "
             "Save the model with pickle or joblib, or fit it without that callback.",
         )
 
