@@ -20,8 +20,8 @@ from torch import nn
 
 from ._mc import _make_runner, _Masks
 from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers
+from ._persistence import _loaded_state, _restore_net, _saved_state
 from ._training import _CosineLR, _TensorBatches
-from ._version import __version__
 
 #: Largest absolute input value accepted, sqrt of the float32 maximum (about
 #: 1.8e19): above it the network's squares and products overflow.
@@ -51,7 +51,9 @@ class _MCDropoutBase(BaseEstimator):
     - ``_fit_after_training(X_held_out, y_held_out)``: what is fitted after
       training, on the held-out rows if any (the regressor's ``tau_``);
     - ``_check_output(module, shape, n_outputs)`` and
-      ``_resolve_weight_decay(module, n_train)``.
+      ``_resolve_weight_decay(module, n_train)``;
+    - ``_n_network_outputs()``: the network's number of outputs once fitted
+      (what rebuilds it when a saved model is loaded, see ``_persistence``).
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 (extended by subclasses)
@@ -88,8 +90,7 @@ class _MCDropoutBase(BaseEstimator):
         self._fit_network(
             Xt[train], yt[train], n_outputs, device, torch_seed, batch_seed
         )
-        plan = _make_runner(self.net_.module_).plan(X.shape[1])
-        self._masks = _Masks(plan, self._mask_seed, self.n_passes)
+        self._draw_masks()
         held = (None, None) if held_out is None else (Xt[held_out], y[held_out])
         self._fit_after_training(*held)
         self._warn_if_no_epistemic_part()
@@ -238,22 +239,20 @@ class _MCDropoutBase(BaseEstimator):
                 f"{self._no_epistemic_part}"
             )
 
+    def _draw_masks(self):
+        """Draw the prediction masks of the fitted network from ``_mask_seed``."""
+        plan = _make_runner(self.net_.module_).plan(self.n_features_in_)
+        self._masks = _Masks(plan, self._mask_seed, self.n_passes)
+
     def __getstate__(self):
-        state = super().__getstate__()
-        state["_sklearn_mcdropout_version"] = __version__
-        return state
+        # The weights as arrays, no torch or skorch object: see _persistence.
+        return _saved_state(self, super().__getstate__())
 
     def __setstate__(self, state):
-        version = state.pop("_sklearn_mcdropout_version", None)
-        if version is not None and version != __version__:
-            warnings.warn(
-                f"Trying to unpickle {type(self).__name__} from sklearn-mcdropout "
-                f"{version} when using version {__version__}. This might lead "
-                "to breaking code or invalid results. Use at your own risk.",
-                UserWarning,
-                stacklevel=2,
-            )
+        state, net_state = _loaded_state(self, state)
         super().__setstate__(state)
+        if net_state is not None:
+            _restore_net(self, net_state)
 
 
 def _warn(message, category=UserWarning):

@@ -254,7 +254,10 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
                 "MCDropoutClassifier needs samples of at least 2 classes to fit; "
                 f"the data contain only one class: {self.classes_.tolist()[0]!r}."
             )
-        return y_encoded.astype(np.int64), len(self.classes_)
+        return y_encoded.astype(np.int64), self._n_network_outputs()
+
+    def _n_network_outputs(self):
+        return len(self.classes_)
 
     def predict_proba(self, X):
         """Monte Carlo predictive class probabilities.

@@ -345,6 +345,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     def _n_outputs_per_target(self):
         return 2 if self.noise == "heteroscedastic" else 1
 
+    def _n_network_outputs(self):
+        return self._n_outputs_per_target()
+
     def _criterion_params(self):
         if self.noise == "homoscedastic":
             return {"criterion": nn.MSELoss}
