@@ -35,14 +35,14 @@ def fitted():
 
 
 def test_aleatoric_std_recovers_the_true_noise(fitted):
-    # Within 15% on a grid over [-2.5, 2.5], the central 83% of the
-    # training inputs; at the very edges of the data (x = +-3), where the
-    # mean extrapolates, the error grows.
-    est, _, _ = fitted
-    grid = np.linspace(-2.5, 2.5, 21).reshape(-1, 1)
+    # Within 15% across the whole training range (13.6% at worst, at the
+    # low-noise edge x = -3; with random_state=1 that edge reaches 20%, and the
+    # central 95% of the inputs stays within 13.4%).
+    est, X, _ = fitted
+    grid = np.linspace(X.min(), X.max(), 61).reshape(-1, 1)
     unc = est.predict_uncertainty(grid)
     np.testing.assert_allclose(unc.aleatoric_std, _noise_std(grid[:, 0]), rtol=0.15)
-    assert unc.aleatoric_std[-1] > 2.5 * unc.aleatoric_std[0]  # truly 3.5x
+    assert unc.aleatoric_std[-1] > 3.5 * unc.aleatoric_std[0]  # truly 5x
     far = est.predict_uncertainty(np.array([[-9.0], [9.0]])).epistemic_std
     assert np.all(far > 2 * np.median(unc.epistemic_std))
 
