@@ -33,7 +33,8 @@ Two choices differ from the authors' code, to spend a tenth of their compute
   batches, a larger step and its decay converge in fewer epochs.
 
 ``--noise heteroscedastic`` gives the network a second output, the noise
-variance of each input (``MCDropoutRegressor(noise="heteroscedastic")``):
+variance of each input (``MCDropoutRegressor(noise="heteroscedastic")``,
+trained with the beta-NLL of ``--nll-beta``, default 0: the plain NLL):
 there is no tau to choose, so the grid is the dropout rates alone, the weight
 decay is the prior's with tau = 1 (the loss is the likelihood itself), and
 the log-likelihood is that of the mixture of the passes' own Gaussians,
@@ -163,6 +164,7 @@ def fit_model(data, fit_idx, dropout, tau, config, seed, **extra):
         lr_schedule=config["lr_schedule"],
         batch_size=config["batch_size"],
         noise=config.get("noise", "homoscedastic"),
+        **({"nll_beta": config["nll_beta"]} if config.get("nll_beta") else {}),
         **extra,
     )
     return model.fit(X[fit_idx], y[fit_idx])
@@ -269,6 +271,12 @@ def build_parser():
         default="homoscedastic",
         help="the noise model (heteroscedastic: no tau grid)",
     )
+    parser.add_argument(
+        "--nll-beta",
+        type=float,
+        default=0.0,
+        help="beta of the beta-NLL loss with --noise heteroscedastic",
+    )
     parser.add_argument("--fine-tau", type=int, default=100, help="extra tau values")
     parser.add_argument("--per-tau-fits", action="store_true", help="one fit per tau")
     parser.add_argument("--n-jobs", type=int, default=1, help="parallel grid fits")
@@ -294,6 +302,7 @@ def make_config(args):
         "fine_tau": 0 if args.per_tau_fits else args.fine_tau,
         "per_tau_fits": args.per_tau_fits,
         "noise": args.noise,
+        "nll_beta": args.nll_beta,
     }
 
 
