@@ -350,13 +350,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self._y_train_mean = float(np.mean(y))
         self._y_train_std = _scale(y, self._y_train_mean)
         y_scaled = (y - self._y_train_mean) / self._y_divisor()
-        return y_scaled.astype(np.float32).reshape(-1, 1), self._n_outputs_per_target()
-
-    def _n_outputs_per_target(self):
-        return 2 if self.noise == "heteroscedastic" else 1
+        return y_scaled.astype(np.float32).reshape(-1, 1), self._n_network_outputs()
 
     def _n_network_outputs(self):
-        return self._n_outputs_per_target()
+        """The mean, and with noise="heteroscedastic" the raw noise variance."""
+        return 2 if self.noise == "heteroscedastic" else 1
 
     def _criterion_params(self):
         if self.noise == "homoscedastic":
