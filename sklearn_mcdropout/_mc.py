@@ -203,7 +203,15 @@ class _Chain:
         return max(max(lin.in_features, lin.out_features) for lin, _, _ in self.blocks)
 
 
-class _SparseChainRunner:
+class _OnChain:
+    """A runner over a :class:`_Chain`: the plan, width and dtype are the chain's."""
+
+    def __init__(self, chain):
+        self.chain = chain
+        self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
+
+
+class _SparseChainRunner(_OnChain):
     """A chain whose passes multiply only the kept units.
 
     A mask folds into the weights (W_i = M_i diag(z_i), Section 3 of Gal &
@@ -215,9 +223,8 @@ class _SparseChainRunner:
     """
 
     def __init__(self, chain, cache=True):
-        self.chain = chain
+        super().__init__(chain)
         self.cache = cache
-        self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
 
     def _uses_cache(self, n_passes):
         # The cached product costs one full pass; it pays off over a few passes.
@@ -324,16 +331,12 @@ def _act(act, z):
     return z.clamp_min_(0) if type(act) is nn.ReLU else act(z)
 
 
-class _BatchedChainRunner:
+class _BatchedChainRunner(_OnChain):
     """A small chain: many passes per batched product, masks applied densely.
 
     Pass t multiplies by diag(z_t) / (1 - p) after each dropout layer; a block
     of passes is one batched matrix product per layer over (pass, row) pairs.
     """
-
-    def __init__(self, chain):
-        self.chain = chain
-        self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
 
     def passes(self, X, masks):
         first = None

@@ -358,7 +358,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     def _criterion_params(self):
         if self.noise == "homoscedastic":
-            return {"criterion": nn.MSELoss}
+            return super()._criterion_params()
         return {"criterion": _BetaGaussianNLL, "criterion__beta": self.nll_beta}
 
     def _check_param_combinations(self):
