@@ -14,14 +14,29 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import Callback
 from torch import nn
 
 from ._mc import _make_runner, _Masks
-from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers
+from ._network import (
+    _ACTIVATIONS,
+    _build_mlp,
+    _check_dropout_layers,
+    _dropout_layers,
+)
 from ._persistence import _loaded_state, _restore_net, _saved_state
-from ._training import _CosineLR, _TensorBatches
+from ._training import (
+    _CosineLR,
+    _EarlyStopping,
+    _normalised_weights,
+    _SampleWeighted,
+    _TensorBatches,
+)
 
 #: Largest absolute input value accepted, sqrt of the float32 maximum (about
 #: 1.8e19): above it the network's squares and products overflow.
@@ -74,29 +89,67 @@ class _MCDropoutBase(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "module": [None, nn.Module, type],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
     }
 
     _validate_y_kwargs: ClassVar[dict] = {}
 
-    def _fit(self, X, y):
-        """Validate, train on the training rows, fit the rest; return self."""
-        X, y = self._validate_fit_data(X, y)
-        y, n_outputs = self._encode_y(y)
+    def _fit(self, X, y, sample_weight=None, *, partial=False, classes=None):
+        """Validate, train on the training rows, fit the rest; return self.
+
+        A first fit builds the network and trains it for ``max_epochs``
+        epochs (one with ``partial``); with ``warm_start`` or ``partial`` and
+        a fitted network, training continues from it (``_continue``).
+        """
+        if partial and self.early_stopping:
+            raise ValueError(
+                f"partial_fit does not support early_stopping=True; use fit, or "
+                f"set early_stopping=False. Got {type(self).__name__}"
+                "(early_stopping=True)."
+            )
+        first = not hasattr(self, "net_") or not (partial or self.warm_start)
+        X, y = self._validate_fit_data(X, y, reset=first)
+        sample_weight = _check_fit_sample_weight(sample_weight, X)
+        if sample_weight is not None:
+            # A row of weight 0 adds nothing to any fitted value: removed.
+            kept = sample_weight > 0
+            X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+            _check_n_samples(self, X.shape[0], " of positive weight")
+        y, n_outputs = self._encode_y(y, sample_weight, first=first, classes=classes)
         device = _check_device(self.device)
         self._check_param_combinations()
-        self._mask_seed, torch_seed, batch_seed, rng = self._seeds()
+        mask_seed, torch_seed, batch_seed, rng = self._seeds()
+        if not first:
+            torch_seed, batch_seed, rng = self._continued_seeds(torch_seed, batch_seed)
         train, held_out = self._held_out_rows(X.shape[0], rng)
         Xt, yt = torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)
-        self._fit_network(
-            Xt[train], yt[train], n_outputs, device, torch_seed, batch_seed
-        )
+        w = _split_weights(sample_weight, train, held_out)
+        valid = None
+        if self.early_stopping:
+            valid = (Xt[held_out], yt[held_out], _as_tensor(w[1], device))
+        train_data = (Xt[train], yt[train], w[0])
+        n_epochs = 1 if partial else self.max_epochs
+        if first:
+            self._mask_seed = mask_seed
+            self._fit_network(
+                *train_data, n_outputs, device, torch_seed, batch_seed, valid, n_epochs
+            )
+        else:
+            self._continue(*train_data, device, torch_seed, batch_seed, valid, partial)
         self._draw_masks()
-        held = (None, None) if held_out is None else (Xt[held_out], y[held_out])
+        self._set_training_attributes()
+        held = (None, None, None)
+        if held_out is not None:
+            held = (Xt[held_out], y[held_out], w[1])
         self._fit_after_training(*held)
         self._warn_if_no_epistemic_part()
         return self
 
-    def _validate_fit_data(self, X, y):
+    def _validate_fit_data(self, X, y, reset=True):
         """X as float32 (a copy) and y as validated by scikit-learn."""
         _check_columns(X)
         X, y = validate_data(
@@ -104,13 +157,10 @@ class _MCDropoutBase(BaseEstimator):
             X,
             _column_to_1d(y),
             dtype=[np.float64, np.float32],
+            reset=reset,
             **self._validate_y_kwargs,
         )
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 samples to fit, got "
-                f"n_samples={X.shape[0]}."
-            )
+        _check_n_samples(self, X.shape[0])
         return _as_float32(X, "X"), y
 
     def _criterion_params(self):
@@ -121,9 +171,23 @@ class _MCDropoutBase(BaseEstimator):
         """Refuse parameters that are valid alone but not together."""
 
     def _held_out_rows(self, n_samples, rng):
-        return slice(None), None
+        """Training and held-out rows: the held-out rows only if needed.
 
-    def _fit_after_training(self, X_held_out, y_held_out):
+        A fraction ``validation_fraction`` of the rows (at least one) is held
+        out when ``_needs_held_out()``: for early stopping, and for what a
+        subclass fits after training.
+        """
+        if not self._needs_held_out():
+            return slice(None), None
+        n_held_out = round(self.validation_fraction * n_samples)
+        n_held_out = min(max(1, n_held_out), n_samples - 1)
+        perm = rng.permutation(n_samples)
+        return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
+
+    def _needs_held_out(self):
+        return self.early_stopping
+
+    def _fit_after_training(self, X_held_out, y_held_out, w_held_out):
         """Nothing to fit after training unless a subclass says so."""
 
     def _runner_and_masks(self, n_passes=None, seed=None):
@@ -147,16 +211,85 @@ class _MCDropoutBase(BaseEstimator):
         mask_seed, torch_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=3)
         return int(mask_seed), int(torch_seed), int(batch_seed), rng
 
-    def _fit_network(self, Xt, yt, n_outputs, device, torch_seed, batch_seed):
+    def _continued_seeds(self, torch_seed, batch_seed):
+        """Seeds of continued training: they differ with the epochs done.
+
+        So successive ``partial_fit`` calls with an int ``random_state`` draw
+        new training dropout, batch orders and held-out rows, and a fit
+        stays a function of ``random_state`` and the calls before it.
+        """
+        n_done = len(self.net_.history)
+        rng = np.random.RandomState([torch_seed, batch_seed, n_done])
+        torch_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        return int(torch_seed), int(batch_seed), rng
+
+    def _fit_network(
+        self, Xt, yt, w, n_outputs, device, torch_seed, batch_seed, valid, n_epochs
+    ):
         """Build the network and train it on (Xt, yt) with skorch."""
         # Initialisation and training dropout draw from torch's global RNG;
         # fork_rng restores the caller's state when training ends.
         with torch.random.fork_rng(devices=_cuda_indices(device)):
             torch.manual_seed(torch_seed)
             module = self._build_module(Xt.shape[1], n_outputs, device)
-            self.weight_decay_ = self._resolve_weight_decay(module, len(yt))
-            self.net_ = self._build_net(module, device, batch_seed)
-            self.net_.fit(Xt, yt)
+            self.weight_decay_ = self._resolve_weight_decay(module, _n_rows(yt, w))
+            self.net_ = self._build_net(module, device, batch_seed, valid)
+            _set_batches(self.net_, batch_seed, _normalised_weights(w, device))
+            self.net_.initialize()
+            self.net_.partial_fit(Xt, yt, epochs=n_epochs)
+
+    def _continue(self, Xt, yt, w, device, torch_seed, batch_seed, valid, partial):
+        """Train the fitted network further: one epoch, or a warm-started fit.
+
+        ``partial_fit`` keeps the optimiser's state; a warm-started ``fit``
+        starts a new optimiser from the fitted weights, as MLPRegressor does,
+        and trains ``max_epochs`` epochs (fewer with early stopping). The
+        training history goes on.
+        """
+        self._check_same_architecture(device)
+        net = self.net_
+        with torch.random.fork_rng(devices=_cuda_indices(device)):
+            torch.manual_seed(torch_seed)
+            if not partial:
+                self.weight_decay_ = self._resolve_weight_decay(
+                    net.module_, _n_rows(yt, w)
+                )
+                net = self._build_net(net.module_, device, batch_seed, valid)
+                net.initialize()
+                net.history = self.net_.history
+            _set_batches(net, batch_seed, _normalised_weights(w, device))
+            net.partial_fit(Xt, yt, epochs=1 if partial else self.max_epochs)
+        self.net_ = net
+
+    def _check_same_architecture(self, device):
+        """Refuse to continue training when the parameters build another network."""
+        with torch.random.fork_rng(devices=_cuda_indices(device)):
+            new = self._build_module(
+                self.n_features_in_, self._n_network_outputs(), device
+            )
+        if _architecture(new) != _architecture(self.net_.module_):
+            raise ValueError(
+                "warm_start=True (or partial_fit) continues training the fitted "
+                "network, but the current parameters build a different network "
+                "(other layers, widths, activations or dropout rates). Refit "
+                "from scratch with warm_start=False, or restore the parameters "
+                "of the fitted network."
+            )
+
+    def _set_training_attributes(self):
+        """n_iter_, loss_curve_, best_loss_, validation_scores_ from the history."""
+        history = self.net_.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [float(h["train_loss"]) for h in history]
+        if self.early_stopping:
+            self.validation_scores_ = [
+                -float(h["valid_loss"]) for h in history if "valid_loss" in h
+            ]
+            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_)
 
     def _build_module(self, n_features, n_outputs, device):
         if self.module is None:
@@ -180,7 +313,11 @@ class _MCDropoutBase(BaseEstimator):
             out = module.eval()(torch.zeros(2, n_features, device=device))
         return self._check_output(module, tuple(out.shape), n_outputs)
 
-    def _build_net(self, module, device, seed):
+    def _build_net(self, module, device, seed, valid=None):
+        """The skorch net training ``module``; early stopping on ``valid`` rows.
+
+        ``valid`` is (X, y, sample weights) of the held-out rows, or None.
+        """
         # PrintLog tabulates every epoch even when silent; the validation
         # callbacks have no validation data here (and valid_acc's batch hook
         # would keep skorch's slower per-batch loop, see _training).
@@ -190,9 +327,17 @@ class _MCDropoutBase(BaseEstimator):
         callbacks = _check_callbacks(self.callbacks)
         if self.lr_schedule == "cosine":
             callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
+        if valid is not None:
+            stopping = _EarlyStopping(*valid, self.n_iter_no_change, self.tol)
+            callbacks.append(("early_stopping", stopping))
+        # The criterion's own parameters (criterion__beta) pass through the
+        # weighting wrapper, which builds it.
+        criterion = self._criterion_params()
         return self._net_class(
             module,
-            **self._criterion_params(),
+            criterion=_SampleWeighted,
+            criterion__criterion=criterion.pop("criterion"),
+            **criterion,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
             optimizer__fused=device.type in ("cpu", "cuda"),
@@ -392,3 +537,65 @@ def _cuda_indices(device):
     if device.type != "cuda":
         return []
     return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def _check_n_samples(est, n_samples, what=""):
+    if n_samples < 2:
+        raise ValueError(
+            f"{type(est).__name__} needs at least 2 samples{what} to fit, got "
+            f"n_samples={n_samples}."
+        )
+
+
+def _check_fit_sample_weight(sample_weight, X):
+    """Sample weights as a float64 copy, or None; refuse what cannot weigh rows.
+
+    scikit-learn's check refuses a wrong shape, non-finite and negative
+    values; an all-zero (or underflowing) total is refused here.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, copy=True, ensure_non_negative=True
+    )
+    total = float(np.sum(sample_weight))
+    if not total > 0 or not np.isfinite(total):
+        raise ValueError(
+            "sample_weight must have a positive finite sum: all weights are 0 "
+            f"(or the sum is {total}), so no row would count in the fit."
+        )
+    return sample_weight
+
+
+def _split_weights(sample_weight, train, held_out):
+    """The sample weights of the training and held-out rows (None if none)."""
+    if sample_weight is None:
+        return None, None
+    return sample_weight[train], None if held_out is None else sample_weight[held_out]
+
+
+def _set_batches(net, seed, sample_weight):
+    """The batch order's seed and the rows' weights of the net's training batches.
+
+    Set as attributes: skorch's ``set_params`` refuses iterator parameters
+    once the net is initialised, and they need no reinitialisation.
+    """
+    net.iterator_train__generator = torch.Generator().manual_seed(seed)
+    net.iterator_train__sample_weight = sample_weight
+
+
+def _as_tensor(array, device):
+    return None if array is None else torch.as_tensor(array, device=device)
+
+
+def _n_rows(yt, sample_weight):
+    """The training set's size N: rows, or the sum of the weights."""
+    return len(yt) if sample_weight is None else float(np.sum(sample_weight))
+
+
+def _architecture(module):
+    """What warm starts keep: layer types, weight shapes, dropout rates."""
+    layers = [(name, type(m).__name__) for name, m in module.named_modules()]
+    shapes = [(k, tuple(v.shape)) for k, v in module.state_dict().items()]
+    rates = [float(m.p) for m in _dropout_layers(module)]
+    return layers, shapes, rates

@@ -204,6 +204,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         max_epochs=100,
         batch_size=64,
         callbacks=None,
+        validation_fraction=0.1,
+        early_stopping=False,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
         device="cpu",
         pass_dtype="float32",
         random_state=None,
@@ -220,6 +225,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.callbacks = callbacks
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
         self.device = device
         self.pass_dtype = pass_dtype
         self.random_state = random_state
@@ -227,8 +237,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self.module = module
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network with dropout and cross-entropy.
+
+        With ``warm_start=True`` and a fitted network, training continues
+        from it; ``y`` must then have the classes of the first fit.
 
         Parameters
         ----------
@@ -238,23 +251,85 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         y : array-like of shape (n_samples,)
             Class labels: integers, strings or any sortable labels.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows, with a positive sum; None
+            weighs them equally. They weigh each row's cross-entropy in
+            training and in the early-stopping loss; rows of weight 0 are
+            left out (and so are classes that only they hold).
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
 
-    def _encode_y(self, y):
-        """Class indices into ``classes_``, int64."""
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train the network for one epoch on the given rows.
+
+        The first call builds the network, with one output per class of
+        ``classes``; later calls continue from the fitted network and
+        optimiser, as MLPClassifier's ``partial_fit`` does, for example on
+        the labelled set of an active-learning loop as it grows. Not
+        available with ``early_stopping=True``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,)
+            Class labels, each one of ``classes_``.
+
+        classes : array-like of shape (n_classes,), default=None
+            All the classes of the problem. Required at the first call,
+            where ``y`` need not hold all of them; later calls may only
+            repeat it.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows; see :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        if classes is None and not hasattr(self, "net_"):
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
+
+    def _encode_y(self, y, sample_weight, first=True, classes=None):
+        """Class indices into ``classes_``, int64.
+
+        A first fit takes the classes of ``y`` (of ``classes`` if given);
+        continued training keeps them.
+        """
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if first:
+            self.classes_ = np.unique(y if classes is None else classes)
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} is not classes_="
+                f"{self.classes_.tolist()} of the first call: the network has "
+                "one output per class of the first call."
+            )
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y has labels {unknown.tolist()} that are not in classes_="
+                f"{self.classes_.tolist()}: the network has one output per "
+                "class of the first call."
+            )
         if len(self.classes_) < 2:
             raise ValueError(
                 "MCDropoutClassifier needs samples of at least 2 classes to fit; "
                 f"the data contain only one class: {self.classes_.tolist()[0]!r}."
             )
-        return y_encoded.astype(np.int64), self._n_network_outputs()
+        y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
+        return y_encoded, self._n_network_outputs()
 
     def _n_network_outputs(self):
         return len(self.classes_)

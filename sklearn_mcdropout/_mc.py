@@ -415,21 +415,22 @@ def _mc_chunks(runner, X, masks):
 def _mc_moments(runner, masks, X, noise_head=False):
     """Moments over the passes: the mixture of Gaussians of the passes.
 
-    Returns the mean over the passes of the mean output mu_t, their variance
-    (ddof=0; the epistemic part) and, with ``noise_head``, the mean over the
-    passes of the noise variance sigma_t^2 of the second output (the
-    aleatoric part; else None), each of shape (n_samples,). Streams over the
-    passes (sums of mu shifted by the first pass, in float64), so memory does
-    not grow with the number of passes.
+    Per output j, returns the mean over the passes of the mean output
+    mu_tj, their variance (ddof=0; the epistemic part) and, with
+    ``noise_head``, the mean over the passes of the noise variance
+    sigma_tj^2 (the aleatoric part; else None), each of shape
+    (n_samples, n_targets). Without ``noise_head`` every network output is a
+    target's mean; with it, output 2j is target j's mean and 2j + 1 its raw
+    noise variance. Streams over the passes (sums of mu shifted by the first
+    pass, in float64), so memory does not grow with the number of passes.
     """
     n_passes = masks.n_passes
-    mean, var = np.empty(X.shape[0]), np.empty(X.shape[0])
-    noise = np.empty(X.shape[0]) if noise_head else None
+    mean = var = noise = None
     for rows, blocks in _mc_chunks(runner, X, masks):
         shift = s1 = s2 = s_noise = None
         for y in blocks:
             y = y.double()
-            mu = y[:, :, 0]
+            mu = y[:, :, 0::2] if noise_head else y
             if shift is None:
                 shift = mu[0]
                 s1, s2, s_noise = (torch.zeros_like(shift) for _ in range(3))
@@ -437,7 +438,10 @@ def _mc_moments(runner, masks, X, noise_head=False):
             s1 += d.sum(dim=0)
             s2 += (d * d).sum(dim=0)
             if noise_head:
-                s_noise += _noise_variance(y[:, :, 1]).sum(dim=0)
+                s_noise += _noise_variance(y[:, :, 1::2]).sum(dim=0)
+        if mean is None:
+            mean, var = np.empty((2, X.shape[0], shift.shape[1]))
+            noise = np.empty_like(mean) if noise_head else None
         m = s1 / n_passes
         mean[rows] = (shift + m).cpu().numpy()
         var[rows] = (s2 / n_passes - m * m).clamp_min(0).cpu().numpy()

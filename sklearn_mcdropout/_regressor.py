@@ -266,14 +266,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         "tau": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "length_scale": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "noise": [StrOptions({"homoscedastic", "heteroscedastic"})],
         "nll_beta": [Interval(Real, 0, 1, closed="both")],
     }
     _net_class = _RegressorNet
     _criterion = nn.MSELoss
     _validation_callbacks = ("valid_loss",)
-    _validate_y_kwargs: ClassVar[dict] = {"y_numeric": True}
+    _validate_y_kwargs: ClassVar[dict] = {"y_numeric": True, "multi_output": True}
     _no_epistemic_part = (
         "the epistemic part of the predictive std is zero and y_std is the noise "
         "std alone."
@@ -297,6 +296,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         batch_size=64,
         callbacks=None,
         validation_fraction=0.1,
+        early_stopping=False,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
         device="cpu",
         pass_dtype="float32",
         random_state=None,
@@ -318,6 +321,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self.batch_size = batch_size
         self.callbacks = callbacks
         self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
         self.device = device
         self.pass_dtype = pass_dtype
         self.random_state = random_state
@@ -325,36 +332,89 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self.module = module
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network with dropout, and ``tau_`` if ``tau="auto"``.
+
+        With ``warm_start=True`` and a fitted network, training continues
+        from it.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data.
 
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values. Several targets are predicted by one network with
+            one output per target, under the same dropout masks.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows, with a positive sum; None
+            weighs them equally. They weigh each row's training loss, the
+            target's mean and std, the held-out likelihood of ``tau_`` and
+            the early-stopping loss; rows of weight 0 are left out.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
 
-    def _encode_y(self, y):
-        """The standardised target, (n, 1) float32; its mean and scale kept."""
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train the network for one epoch on the given rows.
+
+        The first call builds the network and standardises the target with
+        the statistics of its rows; later calls keep them and continue from
+        the fitted network and optimiser, as MLPRegressor's ``partial_fit``
+        does. With ``tau="auto"``, ``tau_`` is refitted on the call's
+        held-out rows. Not available with ``early_stopping=True``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values, with as many targets as at the first call.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows; see :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        return self._fit(X, y, sample_weight, partial=True)
+
+    def _encode_y(self, y, sample_weight, first=True, classes=None):
+        """The standardised target, (n, n_targets) float32.
+
+        A first fit keeps the target's (weighted) mean and scale; continued
+        training keeps those of the first fit, the network's units.
+        """
         if y.dtype.kind not in "biuf":
             raise ValueError(f"y must be numeric for regression, got dtype {y.dtype}.")
-        self._y_train_mean = float(np.mean(y))
-        self._y_train_std = _scale(y, self._y_train_mean)
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        if first:
+            self.n_outputs_ = n_targets
+            self._y_train_mean, self._y_train_std = _location_scale(y, sample_weight)
+        elif n_targets != self.n_outputs_:
+            raise ValueError(
+                f"y has {n_targets} target(s), the fitted network predicts "
+                f"{self.n_outputs_}: warm_start=True and partial_fit continue "
+                "training it, so the number of targets cannot change."
+            )
         y_scaled = (y - self._y_train_mean) / self._y_divisor()
-        return y_scaled.astype(np.float32).reshape(-1, 1), self._n_network_outputs()
+        return y_scaled.astype(np.float32).reshape(
+            len(y), -1
+        ), self._n_network_outputs()
 
     def _n_network_outputs(self):
-        """The mean, and with noise="heteroscedastic" the raw noise variance."""
-        return 2 if self.noise == "heteroscedastic" else 1
+        """Per target, the mean, and with noise="heteroscedastic" the raw variance."""
+        per_target = 2 if self.noise == "heteroscedastic" else 1
+        return per_target * getattr(self, "n_outputs_", 1)
 
     def _criterion_params(self):
         if self.noise == "homoscedastic":
@@ -375,27 +435,29 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 "precision and needs a numeric tau, got tau='auto'."
             )
 
-    def _held_out_rows(self, n_samples, rng):
-        """Training and held-out rows: all rows train but for tau_ (tau='auto')."""
-        if self.tau != "auto" or self.noise == "heteroscedastic":
-            return slice(None), None
-        n_held_out = round(self.validation_fraction * n_samples)
-        n_held_out = min(max(1, n_held_out), n_samples - 1)
-        perm = rng.permutation(n_samples)
-        return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
+    def _needs_held_out(self):
+        """Rows are held out for early stopping and for tau_ (tau="auto")."""
+        auto_tau = self.tau == "auto" and self.noise == "homoscedastic"
+        return self.early_stopping or auto_tau
 
-    def _fit_after_training(self, X_held_out, y_held_out):
+    def _fit_after_training(self, X_held_out, y_held_out, w_held_out):
         if self.noise == "heteroscedastic":
             return
-        if X_held_out is None:
-            self.tau_ = float(self.tau)
-            return
-        noise_var = self._fit_noise_level(X_held_out, y_held_out[:, 0])
-        self.tau_ = 1 / (noise_var * self._y_divisor() ** 2)
+        if self.tau != "auto":
+            tau = np.full(self.n_outputs_, float(self.tau))
+        else:
+            noise_var = self._fit_noise_level(X_held_out, y_held_out, w_held_out)
+            tau = 1 / (noise_var * self._y_divisor() ** 2)
+        self.tau_ = float(tau[0]) if self.n_outputs_ == 1 else tau
 
     def _y_divisor(self):
         """The unit of the standardised target: the std of y, or 1 if it is 0."""
-        return self._y_train_std or 1.0
+        std = self._y_train_std
+        return np.where(std > 0, std, 1.0) if np.ndim(std) else (std or 1.0)
+
+    def _per_target(self, values, axis=-1):
+        """``values`` without its target ``axis`` when y was 1-D."""
+        return np.take(values, 0, axis=axis) if self.n_outputs_ == 1 else values
 
     def predict(self, X, return_std=False, return_cov=False):
         """Predict using the Monte Carlo dropout network.
@@ -439,16 +501,25 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             )
         Xt = self._validate_X_predict(X)
         if return_cov:
-            _check_cov_size(Xt.shape[0])
-            _check_stored_size(Xt.shape[0], self.n_passes)
-            passes, noise_var = self._pass_outputs(Xt)
-            y_cov = np.cov(passes, ddof=0).reshape(Xt.shape[0], Xt.shape[0])
-            y_cov[np.diag_indices_from(y_cov)] += noise_var.mean(axis=1)
-            return passes.mean(axis=1), y_cov
+            return self._mean_cov(Xt)
         y_mean, epistemic, aleatoric = self._moments(Xt)
         if not return_std:
-            return y_mean
-        return y_mean, np.sqrt(epistemic + aleatoric)
+            return self._per_target(y_mean)
+        return self._per_target(y_mean), self._per_target(
+            np.sqrt(epistemic + aleatoric)
+        )
+
+    def _mean_cov(self, Xt):
+        """Mean and joint covariance of each target over the passes, plus noise."""
+        n = Xt.shape[0]
+        _check_cov_size(n)
+        _check_stored_size(n, self.n_passes, self.n_outputs_)
+        passes, noise_var = self._pass_outputs(Xt)
+        y_cov = np.empty((n, n, self.n_outputs_))
+        for j in range(self.n_outputs_):
+            y_cov[:, :, j] = np.cov(passes[:, :, j], ddof=0).reshape(n, n)
+        y_cov[np.arange(n), np.arange(n)] += noise_var.mean(axis=1)
+        return self._per_target(passes.mean(axis=1)), self._per_target(y_cov)
 
     def predict_uncertainty(self, X):
         """The predictive std of each row and its aleatoric and epistemic parts.
@@ -480,9 +551,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Xt = self._validate_X_predict(X)
         _, epistemic, aleatoric = self._moments(Xt)
         return Bunch(
-            std=np.sqrt(epistemic + aleatoric),
-            aleatoric_std=np.sqrt(aleatoric),
-            epistemic_std=np.sqrt(epistemic),
+            std=self._per_target(np.sqrt(epistemic + aleatoric)),
+            aleatoric_std=self._per_target(np.sqrt(aleatoric)),
+            epistemic_std=self._per_target(np.sqrt(epistemic)),
         )
 
     def predict_passes(self, X, return_noise_std=False):
@@ -515,8 +586,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             ``return_noise_std`` is True.
         """
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], self.n_passes)
-        passes, noise_var = self._pass_outputs(Xt)
+        _check_stored_size(Xt.shape[0], self.n_passes, self.n_outputs_)
+        passes, noise_var = (self._by_target(a) for a in self._pass_outputs(Xt))
         return (passes, np.sqrt(noise_var)) if return_noise_std else passes
 
     def sample_y(self, X, n_samples=1, random_state=0):
@@ -552,22 +623,35 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 f"n_samples must be a positive integer, got {n_samples!r}."
             )
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], n_samples)
+        _check_stored_size(Xt.shape[0], n_samples, self.n_outputs_)
         rng = check_random_state(random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         functions, noise_var = self._pass_outputs(Xt, n_samples, seed)
-        return functions + rng.normal(size=functions.shape) * np.sqrt(noise_var)
+        draws = functions + rng.normal(size=functions.shape) * np.sqrt(noise_var)
+        return self._by_target(draws)
+
+    def _by_target(self, values):
+        """(n_samples, n_passes, n_targets) as (n_samples, n_targets, n_passes).
+
+        Or (n_samples, n_passes) when y was 1-D, as GaussianProcessRegressor
+        orders its samples.
+        """
+        return self._per_target(values.transpose(0, 2, 1), axis=1)
 
     def _pass_outputs(self, Xt, n_passes=None, seed=None):
-        """Each pass's mean and noise variance, (n_samples, n_passes), units of y."""
+        """Each pass's mean and noise variance, in the units of y.
+
+        Both of shape (n_samples, n_passes, n_targets).
+        """
         runner, masks = self._runner_and_masks(n_passes, seed)
         out = _mc_samples(runner, masks, Xt)
         if self.noise == "homoscedastic":
-            noise_var = np.full(out.shape[:2], 1 / self.tau_)
+            noise_var = np.full(out.shape, 1 / np.asarray(self.tau_))
         else:
-            raw = torch.as_tensor(out[:, :, 1])
+            raw = torch.as_tensor(out[:, :, 1::2])
             noise_var = _noise_variance(raw).numpy() * self._noise_unit()
-        return self._unscale(out[:, :, 0]), noise_var
+            out = out[:, :, 0::2]
+        return self._unscale(out), noise_var
 
     def _moments(self, Xt):
         """Predictive mean, epistemic and aleatoric variances, units of y."""
@@ -577,7 +661,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         if hetero:
             aleatoric = noise * self._noise_unit()
         else:
-            aleatoric = np.full_like(mean, 1 / self.tau_)
+            aleatoric = np.full_like(mean, 1 / np.asarray(self.tau_))
         return self._unscale(mean), var * self._y_train_std**2, aleatoric
 
     def _noise_unit(self):
@@ -589,19 +673,23 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     def _check_output(self, module, shape, n_outputs):
         if self.noise == "heteroscedastic":
-            if shape != (2, 2):
+            if shape != (2, n_outputs):
                 raise ValueError(
                     "With noise='heteroscedastic', module must map (n, n_features) "
-                    "to an output of shape (n, 2): the mean and the raw noise "
-                    f"variance (made positive by softplus); got {shape} for n=2."
+                    f"to an output of shape (n, {n_outputs}): per target, the "
+                    "mean and the raw noise variance (made positive by "
+                    f"softplus); got {shape} for n=2."
                 )
             return module
-        if shape not in ((2, 1), (2,)):
+        if n_outputs == 1 and shape == (2,):
+            return _AsColumn(module)
+        if shape != (2, n_outputs):
+            vector = " or (n,)" if n_outputs == 1 else ", one column per target"
             raise ValueError(
-                "module must map (n, n_features) to an output of shape (n, 1) or "
-                f"(n,), got {shape} for n=2."
+                "module must map (n, n_features) to an output of shape "
+                f"(n, {n_outputs}){vector}, got {shape} for n=2."
             )
-        return module if len(shape) == 2 else _AsColumn(module)
+        return module
 
     def _resolve_weight_decay(self, module, n_train):
         if self.weight_decay != "auto":
@@ -612,17 +700,19 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         # the network predicts: tau = 1 there (as in Gal et al.'s Concrete
         # dropout code, whose weight regulariser is l^2 / N).
         dropout = np.mean([layer.p for layer in _dropout_layers(module)])
+        # With several targets, one decay serves them all: their mean precision.
         if self.noise == "heteroscedastic":
             tau_scaled = 1.0
         else:
-            tau_scaled = self.tau * self._y_divisor() ** 2
+            tau_scaled = float(np.mean(self.tau * self._y_divisor() ** 2))
         return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
 
-    def _fit_noise_level(self, X_held_out, y_held_out):
-        """Noise variance maximising the held-out likelihood (standardised y).
+    def _fit_noise_level(self, X_held_out, y_held_out, w_held_out):
+        """Noise variance of each target maximising its held-out likelihood.
 
-        The predictive variance of a held-out row is the variance of its
-        passes plus the noise variance, 1 / tau.
+        In the units of the standardised target; the held-out rows weighted
+        by their sample weights. The predictive variance of a held-out row is
+        the variance of its passes plus the noise variance, 1 / tau.
         """
         runner = _make_runner(self.net_.module_)
         mean, var, _ = _mc_moments(runner, self._masks, X_held_out)
@@ -630,27 +720,43 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         gain = self._y_train_std / self._y_divisor()
         sq_residuals = (y_held_out - gain * mean) ** 2
         var = gain**2 * var
-
-        def nll(log_noise_var):
-            total = var + np.exp(log_noise_var)
-            return np.mean(np.log(total) + sq_residuals / total)
-
-        # The noise variance of a standardised target lies in (1e-6, 1e2).
-        best = minimize_scalar(
-            nll, bounds=(np.log(1e-6), np.log(1e2)), method="bounded"
+        return np.array(
+            [
+                _best_noise_variance(var[:, j], sq_residuals[:, j], w_held_out)
+                for j in range(var.shape[1])
+            ]
         )
-        return float(np.exp(best.x))
 
 
-def _scale(y, mean):
+def _best_noise_variance(var, sq_residuals, weights):
+    """The noise variance minimising the weighted Gaussian NLL of the rows."""
+
+    def nll(log_noise_var):
+        total = var + np.exp(log_noise_var)
+        return np.average(np.log(total) + sq_residuals / total, weights=weights)
+
+    # The noise variance of a standardised target lies in (1e-6, 1e2).
+    best = minimize_scalar(nll, bounds=(np.log(1e-6), np.log(1e2)), method="bounded")
+    return float(np.exp(best.x))
+
+
+def _location_scale(y, sample_weight):
+    """The (weighted) mean of y and its std, by target; floats for a 1-D y."""
+    mean = np.average(y, axis=0, weights=sample_weight)
+    std = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=sample_weight))
+    if y.ndim == 1:
+        return float(mean), _scale(float(std), float(mean))
+    return mean, np.array([_scale(s, m) for s, m in zip(std, mean, strict=True)])
+
+
+def _scale(std, mean):
     """The std of y, or 0 where y has no variance beyond rounding.
 
     A relative spread below 1e-8 is taken as none, as scikit-learn takes a
     scale below 10 eps as zero: the network then learns a zero standardised
     target and predicts the mean of y exactly (times a zero scale).
     """
-    std = float(np.std(y))
-    return std if std > _NO_VARIANCE * max(abs(mean), 1.0) else 0.0
+    return float(std) if std > _NO_VARIANCE * max(abs(mean), 1.0) else 0.0
 
 
 def _check_cov_size(n_rows):

@@ -1,7 +1,9 @@
 """skorch nets with less per-batch Python work, their mini-batches and schedule."""
 
+import copy
 import math
 
+import numpy as np
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback
@@ -18,26 +20,36 @@ class _TensorBatches:
 
     Replaces ``torch.utils.data.DataLoader``: no per-row indexing and no
     collation, one permutation per epoch and a slice per batch. The tensors
-    stay on their device.
+    stay on their device. With ``sample_weight`` (one weight per row), a
+    batch's target is the pair ``(y, weight)``, which :class:`_SampleWeighted`
+    turns into a weighted loss: the weights travel with the batch, so the
+    training epochs stay lean.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+    def __init__(
+        self, dataset, batch_size, shuffle=False, generator=None, sample_weight=None
+    ):
         self.X, self.y = dataset.X, dataset.y
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.sample_weight = sample_weight
 
     def __len__(self):
         return -(-len(self.X) // self.batch_size)
 
     def __iter__(self):
-        X, y = self.X, self.y
+        X, y, w = self.X, self.y, self.sample_weight
         if self.shuffle:
             perm = torch.randperm(len(X), generator=self.generator).to(X.device)
             X, y = X[perm], (None if y is None else y[perm])
+            w = None if w is None else w[perm]
         for start in range(0, len(X), self.batch_size):
             stop = start + self.batch_size
-            yield X[start:stop], (None if y is None else y[start:stop])
+            y_batch = None if y is None else y[start:stop]
+            if w is not None:
+                y_batch = (y_batch, w[start:stop])
+            yield X[start:stop], y_batch
 
 
 class _LeanEpochs:
@@ -103,8 +115,12 @@ class _CosineLR(Callback):
     def __init__(self, n_epochs):
         self.n_epochs = n_epochs
 
+    def on_train_begin(self, net, **kwargs):
+        # Epochs count from the start of this fit (a warm start restarts).
+        self.first_epoch_ = len(net.history)
+
     def on_epoch_begin(self, net, **kwargs):
-        epoch = len(net.history) - 1
+        epoch = len(net.history) - 1 - getattr(self, "first_epoch_", 0)
         rate = net.lr * (1 + math.cos(math.pi * epoch / self.n_epochs)) / 2
         for group in net.optimizer_.param_groups:
             group["lr"] = rate
@@ -122,16 +138,117 @@ class _BetaGaussianNLL(nn.Module):
     column 2j + 1 its raw variance.
     """
 
-    def __init__(self, beta=0.5):
+    def __init__(self, beta=0.5, reduction="mean"):
         super().__init__()
         self.beta = beta
+        self.reduction = reduction
 
     def forward(self, y_pred, y_true):
         mean, var = y_pred[:, 0::2], _noise_variance(y_pred[:, 1::2])
         nll = 0.5 * (torch.log(var) + (y_true - mean) ** 2 / var)
         if self.beta:
             nll = nll * var.detach() ** self.beta
-        return nll.mean()
+        return nll.mean() if self.reduction == "mean" else nll
+
+
+class _SampleWeighted(nn.Module):
+    """A criterion that also takes ``(y, weight)`` targets: the weighted loss.
+
+    A plain target gives ``criterion(y_pred, y)``, unchanged. A pair gives
+    the batch mean of weight_i * l_i, with l_i the criterion's loss of row i
+    (averaged over the targets of a multi-output row). The weights are
+    normalised to mean 1 over the training rows (``_normalised_weights``),
+    so a batch's weighted loss is an unbiased estimate of the weighted mean
+    loss of the training set, sum_i w_i l_i / sum_i w_i, and its gradient is
+    the weighted gradient of that loss; weights of 1 give the plain loss.
+    """
+
+    def __init__(self, criterion, **params):
+        super().__init__()
+        self.criterion = criterion(**params)
+        self.per_row = criterion(reduction="none", **params)
+
+    def forward(self, y_pred, y_true):
+        if not isinstance(y_true, list | tuple):
+            return self.criterion(y_pred, y_true)
+        y_true, weight = y_true
+        return (self.row_losses(y_pred, y_true) * weight).mean()
+
+    def row_losses(self, y_pred, y_true):
+        """The criterion's loss of each row, shape (n,)."""
+        loss = self.per_row(y_pred, y_true)
+        return loss.reshape(len(loss), -1).mean(dim=1)
+
+
+def _normalised_weights(sample_weight, device):
+    """Sample weights as a float32 tensor of mean 1.
+
+    None when there are none or all are equal: the plain loss is then the
+    weighted one.
+    """
+    if sample_weight is None or np.all(sample_weight == sample_weight[0]):
+        return None
+    return torch.as_tensor(sample_weight / np.mean(sample_weight), device=device).to(
+        torch.float32
+    )
+
+
+class _EarlyStopping(Callback):
+    """Stop training when the held-out loss stops improving; keep the best weights.
+
+    After each epoch, the loss of the network (dropout off) on the held-out
+    rows, weighted by their sample weights, is recorded as ``valid_loss``.
+    As in :class:`~sklearn.neural_network.MLPRegressor`, an epoch whose loss
+    is not below the best so far minus ``tol`` counts as no improvement, and
+    training stops once more than ``n_iter_no_change`` epochs in a row did
+    not improve; the weights of the best epoch are then restored. Only epoch
+    hooks, so training stays lean. The held-out data are dropped at the end.
+    """
+
+    def __init__(self, X, y, sample_weight, n_iter_no_change, tol):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_loss_, self.best_state_, self.n_no_improvement_ = np.inf, None, 0
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = self._held_out_loss(net)
+        net.history.record("valid_loss", loss)
+        if loss > self.best_loss_ - self.tol:
+            self.n_no_improvement_ += 1
+        else:
+            self.n_no_improvement_ = 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+            self.best_state_ = copy.deepcopy(net.module_.state_dict())
+        net.history.record("valid_loss_best", bool(loss == self.best_loss_))
+        if self.n_no_improvement_ > self.n_iter_no_change:
+            if net.verbose:
+                print(
+                    f"Validation loss did not improve more than tol={self.tol} for "
+                    f"{self.n_iter_no_change} consecutive epochs. Stopping."
+                )
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+        self.X = self.y = self.sample_weight = self.best_state_ = None
+
+    def _held_out_loss(self, net):
+        module = net.module_
+        module.eval()
+        try:
+            with torch.no_grad():
+                rows = net.criterion_.row_losses(module(self.X), self.y).double()
+        finally:
+            module.train()
+        if self.sample_weight is None:
+            return float(rows.mean())
+        w = self.sample_weight.double()
+        return float((rows * w).sum() / w.sum())
 
 
 class _RegressorNet(_LeanEpochs, NeuralNetRegressor):

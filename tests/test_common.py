@@ -1,8 +1,21 @@
-"""scikit-learn's estimator checks, with no expected failures."""
+"""scikit-learn's estimator checks, with scikit-learn's own expected failures."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
+
+#: The one check that fails, with the reason scikit-learn gives for the
+#: estimators it expects to fail it (AdaBoost, Bagging, SGD, ...: those whose
+#: fit draws random numbers per row). Dropout draws a mask per row and batch,
+#: so a row of weight 2 and two copies of it are trained under different
+#: masks and batches: close (tests/test_sample_weight.py measures how
+#: close), never equal to the float. The check has this name from
+#: scikit-learn 1.6 to 1.9.
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+}
 
 
 def _small_regressor(**params):
@@ -23,7 +36,7 @@ def _small_classifier():
         _small_regressor(noise="heteroscedastic"),
         _small_classifier(),
     ],
-    expected_failed_checks=lambda est: {},
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -112,12 +112,12 @@ def test_nll_beta_is_the_training_loss_beta():
     X, y = _data(100)
     params = dict(noise="heteroscedastic", max_epochs=2, n_passes=5, random_state=0)
     plain = MCDropoutRegressor(**params).fit(X, y)
-    assert plain.net_.criterion_.beta == 0.0
+    assert plain.net_.criterion_.criterion.beta == 0.0
     beta = MCDropoutRegressor(nll_beta=0.5, **params).fit(X, y)
-    assert beta.net_.criterion_.beta == 0.5
+    assert beta.net_.criterion_.criterion.beta == 0.5
     assert not np.array_equal(beta.predict(X), plain.predict(X))
     homo = MCDropoutRegressor(nll_beta=0.5, max_epochs=2, n_passes=5, random_state=0)
-    assert isinstance(homo.fit(X, y).net_.criterion_, nn.MSELoss)
+    assert isinstance(homo.fit(X, y).net_.criterion_.criterion, nn.MSELoss)
     with pytest.raises(ValueError, match="'nll_beta' parameter"):
         MCDropoutRegressor(nll_beta=1.5, **params).fit(X, y)
 

@@ -77,7 +77,6 @@ BAD_FIT_DATA = {
     "complex X": (X_OK + 1j, Y_OK, ValueError, "Complex data not supported"),
     "X and y lengths": (X_OK, Y_OK[:10], ValueError, "inconsistent numbers of samples"),
     "float32 overflow": (X_OK * 1e30, Y_OK, ValueError, "float32"),
-    "2-D y": (X_OK, np.c_[Y_OK, Y_OK], ValueError, "1d array"),
 }  # fmt: skip
 BAD_FIT_DATA_ONLY = {
     "regressor": {
@@ -86,6 +85,7 @@ BAD_FIT_DATA_ONLY = {
     "classifier": {
         "one class": (X_OK, np.zeros(30), ValueError, "only one class: 0.0"),
         "continuous y": (X_OK, Y_OK + 0.5, ValueError, "Unknown label type"),
+        "2-D y": (X_OK, np.c_[Y_OK, Y_OK], ValueError, "1d array"),
     },
 }
 BAD_FIT_CASES = [(kind, name) for kind in ESTIMATORS for name in BAD_FIT_DATA] + [
@@ -99,7 +99,9 @@ def test_bad_fit_data_raises_before_training(kind, name, monkeypatch):
     y = _target(kind, y)
     X_before, y_before = copy.deepcopy(X), copy.deepcopy(y)
     trained = []
-    monkeypatch.setattr("skorch.NeuralNet.fit", lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(
+        "skorch.NeuralNet.partial_fit", lambda *a, **k: trained.append(1)
+    )
     with pytest.raises(error, match=match):
         _tiny(kind).fit(X, y)
     assert not trained
@@ -108,6 +110,33 @@ def test_bad_fit_data_raises_before_training(kind, name, monkeypatch):
     if isinstance(X, pd.DataFrame):
         pd.testing.assert_frame_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
+
+
+BAD_SAMPLE_WEIGHTS = {
+    "negative": (np.r_[-1.0, np.ones(29)], "Negative values in data passed to"),
+    "NaN": (np.r_[np.nan, np.ones(29)], "sample_weight contains NaN"),
+    "infinite": (np.r_[np.inf, np.ones(29)], "sample_weight contains infinity"),
+    "too long": (np.ones(31), r"shape == \(31,\), expected \(30,\)"),
+    "2-D": (np.ones((30, 2)), "1D array or scalar"),
+    # Recent scikit-learn refuses it first, in its own words.
+    "all zero": (np.zeros(30), "positive finite sum|at least one non-zero"),
+    "one row of positive weight": (np.r_[1.0, np.zeros(29)], "of positive weight"),
+}
+
+
+@pytest.mark.parametrize("kind", ESTIMATORS)
+@pytest.mark.parametrize("name", BAD_SAMPLE_WEIGHTS)
+def test_bad_sample_weight_raises_before_training(kind, name, monkeypatch):
+    weights, match = BAD_SAMPLE_WEIGHTS[name]
+    before = weights.copy()
+    trained = []
+    monkeypatch.setattr(
+        "skorch.NeuralNet.partial_fit", lambda *a, **k: trained.append(1)
+    )
+    with pytest.raises(ValueError, match=match):
+        _tiny(kind).fit(X_OK, _target(kind, Y_OK), sample_weight=weights)
+    assert not trained
+    np.testing.assert_array_equal(weights, before)
 
 
 def test_object_columns_holding_numbers_are_accepted():
