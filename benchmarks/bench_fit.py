@@ -14,7 +14,9 @@ Both are timed alternately in one process, best of several epochs, and the
 ratio estimator / plain loop is printed (targets 1.05x and 1.20x), with the
 plain loop on torch's default (foreach) Adam, and, on a device with bfloat16
 matrix units, the plain loop with its forward pass under bfloat16 autocast,
-for reference.
+for reference. The estimator is timed without and with ``sample_weight``
+(random weights from 0.5 to 2), whose weighted loss must not cost more than
+noise.
 
     python benchmarks/bench_fit.py                  # full run, a few minutes
     python benchmarks/bench_fit.py --quick          # smaller sizes, seconds
@@ -88,7 +90,9 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def estimator_epochs(module, X, y, batch_size, n_epochs, weight_decay, device):
+def estimator_epochs(
+    module, X, y, batch_size, n_epochs, weight_decay, device, sample_weight=None
+):
     """MCDropoutRegressor fit; best epoch time from skorch's history."""
     est = MCDropoutRegressor(
         module=module,
@@ -98,14 +102,15 @@ def estimator_epochs(module, X, y, batch_size, n_epochs, weight_decay, device):
         batch_size=batch_size,
         max_epochs=n_epochs,
         random_state=0,
-    ).fit(X, y)
+    ).fit(X, y, sample_weight=sample_weight)
     return min(est.net_.history[:, "dur"])
 
 
 def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
     Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
     yt = torch.as_tensor(y, dtype=torch.float32, device=device).reshape(-1, 1)
-    plain, unfused, bf16, ours = [], [], [], []
+    plain, unfused, bf16, ours, weighted = [], [], [], [], []
+    sample_weight = np.random.default_rng(1).uniform(0.5, 2, size=len(y))
     with_bf16 = _has_fast_bfloat16(torch.device(device))
 
     def module():
@@ -126,7 +131,12 @@ def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
         ours.append(
             estimator_epochs(module(), X, y, batch_size, n_epochs, 1e-4, device)
         )
-    p, u, o = min(plain), min(unfused), min(ours)
+        weighted.append(
+            estimator_epochs(
+                module(), X, y, batch_size, n_epochs, 1e-4, device, sample_weight
+            )
+        )
+    p, u, o, w = min(plain), min(unfused), min(ours), min(weighted)
     n_batches = -(-len(X) // batch_size)
     autocast = (
         f"{min(bf16) * 1e3:9.1f} ms/epoch  {min(bf16) / p:.2f}x"
@@ -140,7 +150,9 @@ def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
         f"{u / p:.2f}x\n"
         f"  plain loop, fused Adam, bfloat16 autocast {autocast}\n"
         f"  MCDropoutRegressor.fit                    {o * 1e3:9.1f} ms/epoch  "
-        f"{o / p:.2f}x"
+        f"{o / p:.2f}x\n"
+        f"  MCDropoutRegressor.fit, sample_weight     {w * 1e3:9.1f} ms/epoch  "
+        f"{w / p:.2f}x"
     )
 
 

@@ -161,17 +161,24 @@ class _SampleWeighted(nn.Module):
     so a batch's weighted loss is an unbiased estimate of the weighted mean
     loss of the training set, sum_i w_i l_i / sum_i w_i, and its gradient is
     the weighted gradient of that loss; weights of 1 give the plain loss.
+    The squared error takes the weights inside, as the plain squared error
+    of sqrt(w_i) (y_pred_i - y_i): one product more than the unweighted
+    loss, so weighted epochs cost what unweighted ones do.
     """
 
     def __init__(self, criterion, **params):
         super().__init__()
         self.criterion = criterion(**params)
         self.per_row = criterion(reduction="none", **params)
+        self._squared_error = isinstance(self.criterion, nn.MSELoss)
 
     def forward(self, y_pred, y_true):
         if not isinstance(y_true, list | tuple):
             return self.criterion(y_pred, y_true)
         y_true, weight = y_true
+        if self._squared_error:
+            root = weight.sqrt().unsqueeze(1)
+            return self.criterion(y_pred * root, y_true * root)
         return (self.row_losses(y_pred, y_true) * weight).mean()
 
     def row_losses(self, y_pred, y_true):
