@@ -530,7 +530,7 @@ def test_validation_errors(metric):
         metric(y, np.array([0.0, np.inf, 2.0]), np.ones(3))
     with pytest.raises(ValueError, match="y_std contains NaN"):
         metric(y, y, np.array([1.0, np.nan, 1.0]))
-    with pytest.raises(ValueError, match=r"y_mean must be 1d"):
+    with pytest.raises(ValueError, match=r"y_mean must be 1d|must have one shape"):
         metric(y, np.ones((3, 2)), np.ones(3))
     with pytest.raises(ValueError, match="y_true must not be empty, got 0 samples"):
         metric([], [], [])

@@ -12,6 +12,7 @@ from ._validation import (
     _check_confidences,
     _check_consistent_length,
     _check_gaussian_inputs,
+    _check_gaussian_targets,
     _check_n_bins,
     _check_std,
     _check_tau,
@@ -19,6 +20,9 @@ from ._validation import (
 
 
 def _mean(values, sample_weight):
+    """The (weighted) mean over the rows; over the targets too, uniformly."""
+    if values.ndim == 2:
+        values = values.mean(axis=1)
     return float(np.average(values, weights=sample_weight))
 
 
@@ -62,14 +66,16 @@ def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_targets)
         Observed target values.
 
-    y_mean : array-like of shape (n_samples,)
+    y_mean : array-like of shape (n_samples,) or (n_samples, n_targets)
         Predictive means.
 
-    y_std : array-like of shape (n_samples,)
-        Predictive standard deviations, all strictly positive.
+    y_std : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Predictive standard deviations, all strictly positive. With several
+        targets, the score is averaged over them, uniformly (scikit-learn's
+        ``multioutput="uniform_average"``).
 
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative sample weights. If None, samples are weighted equally.
@@ -99,7 +105,7 @@ def gaussian_nll(y_true, y_mean, y_std, *, sample_weight=None):
     >>> round(gaussian_nll([0.0, 1.0], [0.0, 0.0], [1.0, 0.5]), 3)
     1.572
     """
-    y_true, y_mean, y_std, sample_weight = _check_gaussian_inputs(
+    y_true, y_mean, y_std, sample_weight = _check_gaussian_targets(
         y_true, y_mean, y_std, sample_weight
     )
     return -_mean(norm.logpdf(y_true, loc=y_mean, scale=y_std), sample_weight)
@@ -187,14 +193,16 @@ def crps_gaussian(y_true, y_mean, y_std, *, sample_weight=None):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_targets)
         Observed target values.
 
-    y_mean : array-like of shape (n_samples,)
+    y_mean : array-like of shape (n_samples,) or (n_samples, n_targets)
         Predictive means.
 
-    y_std : array-like of shape (n_samples,)
-        Predictive standard deviations, all strictly positive.
+    y_std : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Predictive standard deviations, all strictly positive. With several
+        targets, the score is averaged over them, uniformly (scikit-learn's
+        ``multioutput="uniform_average"``).
 
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative sample weights. If None, samples are weighted equally.
@@ -229,7 +237,7 @@ def crps_gaussian(y_true, y_mean, y_std, *, sample_weight=None):
     >>> round(crps_gaussian([0.0, 2.0], [0.0, 0.0], [1.0, 1.0]), 3)
     0.843
     """
-    y_true, y_mean, y_std, sample_weight = _check_gaussian_inputs(
+    y_true, y_mean, y_std, sample_weight = _check_gaussian_targets(
         y_true, y_mean, y_std, sample_weight
     )
     return _mean(_crps(y_true, y_mean, y_std), sample_weight)

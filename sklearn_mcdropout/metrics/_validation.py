@@ -77,6 +77,34 @@ def _check_gaussian_inputs(y_true, y_mean, y_std, sample_weight=None):
     return y_true, y_mean, y_std, sample_weight
 
 
+def _check_gaussian_targets(y_true, y_mean, y_std, sample_weight=None):
+    """As :func:`_check_gaussian_inputs`, also of shape (n_samples, n_targets).
+
+    1d inputs are checked as there; 2d ones (a regressor's several targets)
+    must all have the same shape.
+    """
+    if all(np.ndim(a) < 2 or np.shape(a)[1] == 1 for a in (y_true, y_mean, y_std)):
+        return _check_gaussian_inputs(y_true, y_mean, y_std, sample_weight)
+    arrays = {
+        name: check_array(
+            values, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name=name
+        )
+        for name, values in (("y_true", y_true), ("y_mean", y_mean), ("y_std", y_std))
+    }
+    shapes = {name: arr.shape for name, arr in arrays.items()}
+    if len(set(shapes.values())) > 1:
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(
+            "y_true, y_mean and y_std of several targets must have one shape "
+            f"(n_samples, n_targets); got {listed}"
+        )
+    if np.any(arrays["y_std"] <= 0):
+        raise ValueError("y_std must be positive")
+    n_samples = shapes["y_true"][0]
+    sample_weight = _check_sample_weight(sample_weight, n_samples)
+    return (*arrays.values(), sample_weight)
+
+
 def _check_confidences(confidences, name="confidences"):
     """Confidence levels as a 1d float64 copy, each in the open interval (0, 1).
 
