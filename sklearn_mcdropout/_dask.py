@@ -62,8 +62,9 @@ def predict_partitions(estimator, X, *, return_std=True):
         while ``return_std=True``.
 
     ValueError
-        If an array ``X`` is not 2-D, or if ``X`` has another number of
-        features than the estimator was fitted on.
+        If an array ``X`` is not 2-D, if ``X`` has another number of
+        features than the estimator was fitted on, or if the estimator was
+        fitted on several targets (one target per call is supported).
 
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
@@ -115,6 +116,7 @@ def predict_partitions(estimator, X, *, return_std=True):
     if return_std:
         _check_accepts_return_std(estimator)
     _check_n_features(estimator, X.shape[1])
+    _check_one_target(estimator)
     model = dask.delayed(estimator, pure=True)
     if kind == "dataframe":
         return _predict_dataframe(model, X, bool(return_std))
@@ -172,6 +174,17 @@ def _check_accepts_return_std(estimator):
             f"{type(final).__name__}.predict does not accept return_std; pass "
             "return_std=False, or an estimator that returns a std such as "
             "MCDropoutRegressor."
+        )
+
+
+def _check_one_target(estimator):
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    n_outputs = getattr(final, "n_outputs_", 1)
+    if isinstance(n_outputs, Integral) and n_outputs > 1:
+        raise ValueError(
+            f"predict_partitions predicts one target, but {type(final).__name__} "
+            f"was fitted on {n_outputs}; fit one model per target, or predict "
+            "in memory."
         )
 
 
