@@ -52,19 +52,23 @@ _SKLEARN_BASE = os.path.join("sklearn", "base.py")
 class _MCDropoutBase(BaseEstimator):
     """Fit, input validation and the Monte Carlo passes of both estimators.
 
-    :meth:`_fit` is the one fit: it validates, trains the network with skorch
-    on the training rows and draws the prediction masks, calling the hooks
-    that differ between the estimators. Subclasses set ``_net_class`` (a
-    skorch net), ``_criterion``, ``_validation_callbacks`` (the names of the
-    net's default callbacks that score validation data) and
-    ``_no_epistemic_part`` (what a user loses without dropout), and define
+    :meth:`_fit` is the one fit (``fit``, ``partial_fit``, warm starts): it
+    validates X, y and the sample weights, trains the network with skorch on
+    the training rows (a new network, or the fitted one further) and draws
+    the prediction masks, calling the hooks that differ between the
+    estimators. Subclasses set ``_net_class`` (a skorch net), ``_criterion``,
+    ``_validation_callbacks`` (the names of the net's default callbacks that
+    score validation data) and ``_no_epistemic_part`` (what a user loses
+    without dropout), and define
 
-    - ``_encode_y(y)``: the training target as an array and the number of
-      network outputs (the regressor standardises, the classifier encodes
-      the labels into ``classes_``);
-    - ``_held_out_rows(n_samples, rng)``: training and held-out rows;
-    - ``_fit_after_training(X_held_out, y_held_out)``: what is fitted after
-      training, on the held-out rows if any (the regressor's ``tau_``);
+    - ``_encode_y(y, sample_weight, first, classes)``: the training target
+      as an array and the number of network outputs (the regressor
+      standardises, the classifier encodes the labels into ``classes_``;
+      ``first`` is False when training continues);
+    - ``_needs_held_out()``: whether rows are held out (early stopping, the
+      regressor's ``tau_``);
+    - ``_fit_after_training(X_held_out, y_held_out, w_held_out)``: what is
+      fitted after training, on the held-out rows if any (``tau_``);
     - ``_check_output(module, shape, n_outputs)`` and
       ``_resolve_weight_decay(module, n_train)``;
     - ``_n_network_outputs()``: the network's number of outputs once fitted

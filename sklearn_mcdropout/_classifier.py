@@ -35,7 +35,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     Every pass uses one dropout mask per layer shared by all rows, the same
     engine as :class:`MCDropoutRegressor`: predictions are a deterministic
-    function of ``X``, the same for a row alone or in a batch.
+    function of ``X``, the same for a row alone or in a batch. ``fit`` takes
+    ``sample_weight``; ``early_stopping``, ``warm_start`` and
+    :meth:`partial_fit` work as in :class:`~sklearn.neural_network.MLPClassifier`,
+    for example to add epochs on the growing labelled set of an
+    active-learning loop.
 
     Parameters
     ----------
@@ -83,11 +87,40 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         that keeps a copy of the weights every few epochs). As in skorch,
         they are used as given (:func:`~sklearn.base.clone` copies them), and
         after :meth:`fit` they are in ``net_.callbacks_``. The net has no
-        validation split, so scoring and early-stopping callbacks monitor
-        the training data (``"train_loss"``); one that raises
+        validation split, so skorch's scoring and early-stopping callbacks
+        monitor the training data (``"train_loss"``; ``early_stopping=True``
+        monitors held-out rows, as ``"valid_loss"``); one that raises
         ``KeyboardInterrupt`` ends training there, as skorch's
         ``EarlyStopping`` does. A callback with per-batch hooks makes each
         epoch run skorch's own batch loop, a little slower on small networks.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training rows held out (at least one) to monitor the
+        loss when ``early_stopping=True``. Unused otherwise.
+
+    early_stopping : bool, default=False
+        Whether to stop training when the cross-entropy on the held-out rows
+        (dropout off, weighted by ``sample_weight``) stops improving, as
+        :class:`~sklearn.neural_network.MLPClassifier` does: once it has not
+        fallen below its best value minus ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs, training stops and the
+        network's weights are those of the best epoch. Not available in
+        :meth:`partial_fit`.
+
+    n_iter_no_change : int, default=10
+        Maximum number of epochs without an improvement of ``tol`` of the
+        held-out loss before training stops, with ``early_stopping=True``.
+
+    tol : float, default=1e-4
+        The improvement of the held-out cross-entropy (nats) that counts,
+        with ``early_stopping=True``.
+
+    warm_start : bool, default=False
+        When True and the estimator is fitted, :meth:`fit` continues training
+        the fitted network (with a new optimiser, as MLPClassifier does) for
+        ``max_epochs`` more epochs; ``y`` may only hold classes of
+        ``classes_``, and parameters that would build another network are
+        refused. When False, :meth:`fit` starts from a new network.
 
     device : str or torch.device, default="cpu"
         Device of training and prediction, e.g. "cpu" or "cuda".
@@ -125,6 +158,26 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     weight_decay_ : float
         The weight decay used in training.
+
+    n_iter_ : int
+        Number of epochs trained, over all the calls of a warm start or of
+        :meth:`partial_fit`.
+
+    loss_curve_ : list of float
+        The mean training cross-entropy of each epoch (weighted by
+        ``sample_weight``).
+
+    best_loss_ : float or None
+        The lowest of ``loss_curve_``; None with ``early_stopping=True``.
+
+    validation_scores_ : list of float or None
+        With ``early_stopping=True``, minus the held-out cross-entropy of
+        each epoch (greater is better, as MLPClassifier's scores; its score
+        is the accuracy, the loss here is what is monitored); else None.
+
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, that of the weights kept; None
+        without early stopping.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -180,6 +233,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     (2, 3)
     >>> bool(clf.score(X, y) > 0.9)
     True
+
+    One more epoch on new rows, as in an active-learning loop:
+
+    >>> clf[-1].partial_fit(clf[0].transform(X[:10]), y[:10]).n_iter_
+    201
     """
 
     _parameter_constraints: ClassVar[dict] = {

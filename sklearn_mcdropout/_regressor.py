@@ -47,6 +47,12 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     gets the same mean and std whether it is predicted alone or in a batch,
     and ``return_cov=True`` gives the joint covariance across rows.
 
+    ``y`` may have several targets, shape (n_samples, n_targets): one network
+    with an output per target, whose passes share their masks across the
+    targets; outputs then have the shapes of GaussianProcessRegressor's.
+    ``fit`` takes ``sample_weight``; ``early_stopping``, ``warm_start`` and
+    :meth:`partial_fit` work as in :class:`~sklearn.neural_network.MLPRegressor`.
+
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 128)
@@ -98,7 +104,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         With "auto", a fraction ``validation_fraction`` of the training data
         is held out during :meth:`fit` and ``tau_`` is set to maximise the
         Gaussian likelihood of the held-out targets under the predictive
-        distribution (mean and variance across the passes plus ``1 / tau``).
+        distribution (mean and variance across the passes plus ``1 / tau``),
+        one value per target, the held-out rows weighted by their
+        ``sample_weight``. A number applies to every target, in its units.
 
     weight_decay : float or "auto", default=1e-4
         L2 penalty on the weights (not the biases), as the ``weight_decay`` of
@@ -110,7 +118,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         and tau the precision of the standardised target (p is the mean rate
         of the dropout layers for a custom ``module``); "auto" needs a numeric
         ``tau``, except with ``noise="heteroscedastic"``, whose loss is the
-        likelihood itself and takes tau = 1.
+        likelihood itself and takes tau = 1. With several targets, tau is
+        the mean over the targets of their precisions; with ``sample_weight``,
+        N is the sum of the weights (the number of rows they stand for).
 
     length_scale : float, default=1e-2
         Prior length-scale l of the weights, used when
@@ -139,16 +149,44 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         that keeps a copy of the weights every few epochs). As in skorch,
         they are used as given (:func:`~sklearn.base.clone` copies them), and
         after :meth:`fit` they are in ``net_.callbacks_``. The net has no
-        validation split, so scoring and early-stopping callbacks monitor
-        the training data (``"train_loss"``); one that raises
+        validation split, so skorch's scoring and early-stopping callbacks
+        monitor the training data (``"train_loss"``; ``early_stopping=True``
+        monitors held-out rows, as ``"valid_loss"``); one that raises
         ``KeyboardInterrupt`` ends training there, as skorch's
         ``EarlyStopping`` does. A callback with per-batch hooks makes each
         epoch run skorch's own batch loop, a little slower on small networks.
 
     validation_fraction : float, default=0.1
-        Fraction of the training rows held out to estimate ``tau_`` when
-        ``tau="auto"`` and ``noise="homoscedastic"`` (at least one row).
-        Unused otherwise.
+        Fraction of the training rows held out (at least one) to estimate
+        ``tau_`` when ``tau="auto"`` and ``noise="homoscedastic"``, and to
+        monitor the loss when ``early_stopping=True``; the same rows serve
+        both. Unused otherwise.
+
+    early_stopping : bool, default=False
+        Whether to stop training when the loss on the held-out rows (the
+        training loss with dropout off, weighted by ``sample_weight``) stops
+        improving, as :class:`~sklearn.neural_network.MLPRegressor` does: once
+        it has not fallen below its best value minus ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs, training stops and the
+        network's weights are those of the best epoch. Needs the held-out
+        rows of ``validation_fraction``. Not available in :meth:`partial_fit`.
+
+    n_iter_no_change : int, default=10
+        Maximum number of epochs without an improvement of ``tol`` of the
+        held-out loss before training stops, with ``early_stopping=True``.
+
+    tol : float, default=1e-4
+        The improvement of the held-out loss (in the units of the training
+        loss: squared error of the standardised target, or negative
+        log-likelihood) that counts, with ``early_stopping=True``.
+
+    warm_start : bool, default=False
+        When True and the estimator is fitted, :meth:`fit` continues training
+        the fitted network (with a new optimiser, as MLPRegressor does) for
+        ``max_epochs`` more epochs, keeping the target's standardisation of
+        the first fit; parameters that would build another network (layers,
+        widths, activation, dropout rates, noise model, number of targets)
+        are refused. When False, :meth:`fit` starts from a new network.
 
     device : str or torch.device, default="cpu"
         Device of training and prediction, e.g. "cpu" or "cuda".
@@ -180,7 +218,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     module : torch.nn.Module instance or class, default=None
         A custom network mapping (n, ``n_features_in_``) float32 tensors to (n, 1)
-        or (n,); it must contain at least one :class:`torch.nn.Dropout` layer.
+        or (n,), or to (n, n_targets) for several targets (twice as many
+        columns with ``noise="heteroscedastic"``: the mean and raw variance of
+        target j in columns 2j and 2j + 1); it must contain at least one
+        :class:`torch.nn.Dropout` layer.
         A class is instantiated without arguments. It is deep-copied at fit;
         the given object is never trained. If None, an MLP is built from
         ``hidden_layer_sizes``, ``activation`` and ``dropout``.
@@ -191,12 +232,36 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         The fitted skorch net; its ``module_`` is the trained network and its
         ``history`` the training history.
 
-    tau_ : float
-        The model precision used for predictions, in units of ``1 / y**2``.
+    tau_ : float or ndarray of shape (n_targets,)
+        The model precision used for predictions, in units of ``1 / y**2``:
+        a float for a 1-D ``y``, one value per target otherwise.
         Only with ``noise="homoscedastic"``.
 
     weight_decay_ : float
         The weight decay used in training.
+
+    n_outputs_ : int
+        Number of targets: 1 for a 1-D ``y``.
+
+    n_iter_ : int
+        Number of epochs trained, over all the calls of a warm start or of
+        :meth:`partial_fit`.
+
+    loss_curve_ : list of float
+        The mean training loss of each epoch (weighted by ``sample_weight``).
+
+    best_loss_ : float or None
+        The lowest of ``loss_curve_``; None with ``early_stopping=True``.
+
+    validation_scores_ : list of float or None
+        With ``early_stopping=True``, the score of each epoch on the
+        held-out rows: minus their loss (greater is better, as
+        MLPRegressor's scores; its score is R^2, the loss here is what is
+        monitored); else None.
+
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, that of the weights kept; None
+        without early stopping.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -258,6 +323,18 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     >>> y_mean.shape, y_std.shape
     ((5,), (5,))
     >>> bool(np.all(y_std > 0))
+    True
+
+    Several targets, weighted rows and early stopping:
+
+    >>> Y = np.c_[y, 10 * y ** 2]
+    >>> weights = rng.uniform(0.5, 2, size=200)
+    >>> model = MCDropoutRegressor(hidden_layer_sizes=(32,), max_epochs=50,
+    ...                            early_stopping=True, random_state=0)
+    >>> model = model.fit(X, Y, sample_weight=weights)
+    >>> model.predict(X[:5], return_std=True)[1].shape, model.tau_.shape
+    ((5, 2), (2,))
+    >>> len(model.validation_scores_) == len(model.loss_curve_) == model.n_iter_
     True
     """
 
@@ -482,17 +559,18 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
         Returns
         -------
-        y_mean : ndarray of shape (n_samples,)
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Mean of predictive distribution at query points.
 
-        y_std : ndarray of shape (n_samples,), optional
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_targets), optional
             Standard deviation of predictive distribution at query points:
             ``sqrt(variance across the passes + 1 / tau_)``.
             Only returned when `return_std` is True.
 
-        y_cov : ndarray of shape (n_samples, n_samples), optional
+        y_cov : ndarray of shape (n_samples, n_samples) or \
+                (n_samples, n_samples, n_targets), optional
             Covariance of joint predictive distribution at query points: the
-            covariance across the passes plus ``I / tau_``.
+            covariance across the passes plus ``I / tau_``, per target.
             Only returned when `return_cov` is True.
         """
         if return_std and return_cov:
@@ -538,7 +616,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Returns
         -------
         uncertainty : :class:`~sklearn.utils.Bunch`
-            With arrays of shape (n_samples,), in the units of ``y``:
+            With arrays of shape (n_samples,), or (n_samples, n_targets) for
+            several targets, in the units of ``y``:
 
             - ``std``: the predictive std, as ``predict(X, return_std=True)``;
             - ``aleatoric_std``: the observation noise, which more data does
@@ -578,10 +657,12 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
         Returns
         -------
-        y_passes : ndarray of shape (n_samples, n_passes)
-            Output of each pass, in the units of ``y``.
+        y_passes : ndarray of shape (n_samples, n_passes) or \
+                (n_samples, n_targets, n_passes)
+            Output of each pass, in the units of ``y``; all targets of a
+            pass share its masks.
 
-        noise_std : ndarray of shape (n_samples, n_passes), optional
+        noise_std : ndarray of the shape of ``y_passes``, optional
             Noise std of each pass, in the units of ``y``. Only returned when
             ``return_noise_std`` is True.
         """
@@ -614,7 +695,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
         Returns
         -------
-        y_samples : ndarray of shape (n_samples_X, n_samples)
+        y_samples : ndarray of shape (n_samples_X, n_samples), or \
+                (n_samples_X, n_targets, n_samples)
             Values of n_samples samples drawn from the predictive distribution
             and evaluated at query points.
         """
