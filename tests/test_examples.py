@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -210,3 +211,20 @@ def test_plot_heteroscedastic_1d(tmp_path):
     inside = _number(r"heteroscedastic: .* epistemic std ([\d.]+) inside", out)
     far = _number(r"heteroscedastic: .* inside, ([\d.]+) at", out)
     assert far > 2 * inside
+
+
+def test_plot_active_learning(tmp_path):
+    out = _run_example("plot_active_learning.py", tmp_path)
+    assert (tmp_path / "active_learning.png").exists()
+    rows = re.findall(r"^\s*(\d+)\s+([\d.]+)\s+([\d.]+)$", out, flags=re.M)
+    labels = [int(n) for n, _, _ in rows]
+    assert labels == list(range(20, 20 + 10 * len(rows), 10))
+    bald, random = (np.array([float(r[i]) for r in rows]) for i in (1, 2))
+    # The same start, then both learn from their labels.
+    assert bald[0] == random[0]
+    assert bald[-1] > bald[0] + 0.05
+    assert random[-1] > random[0] + 0.05
+    # Each round adds 20 epochs of partial_fit to the 200 of the first fit.
+    assert _number(r"epochs trained by the BALD model: (\d+)", out) == (
+        200 + 20 * (len(rows) - 1)
+    )
