@@ -284,16 +284,19 @@ class _MCDropoutBase(BaseEstimator):
         """n_iter_, loss_curve_, best_loss_, validation_scores_ from the history."""
         history = self.net_.history
         self.n_iter_ = len(history)
-        self.loss_curve_ = [float(h["train_loss"]) for h in history]
+        # An epoch that a callback interrupted may have no loss recorded.
+        self.loss_curve_ = [
+            float(h["train_loss"]) for h in history if "train_loss" in h
+        ]
         if self.early_stopping:
             self.validation_scores_ = [
                 -float(h["valid_loss"]) for h in history if "valid_loss" in h
             ]
-            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
             self.best_loss_ = None
         else:
             self.validation_scores_ = self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_)
+            self.best_loss_ = min(self.loss_curve_, default=None)
 
     def _build_module(self, n_features, n_outputs, device):
         if self.module is None:
