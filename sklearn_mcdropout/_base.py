@@ -33,9 +33,9 @@ from ._persistence import _loaded_state, _restore_net, _saved_state
 from ._training import (
     _CosineLR,
     _EarlyStopping,
-    _normalised_weights,
     _SampleWeighted,
     _TensorBatches,
+    _training_target,
 )
 
 #: Largest absolute input value accepted, sqrt of the float32 maximum (about
@@ -238,8 +238,8 @@ class _MCDropoutBase(BaseEstimator):
             module = self._build_module(Xt.shape[1], n_outputs, device)
             self.weight_decay_ = self._resolve_weight_decay(module, _n_rows(yt, w))
             self.net_ = self._build_net(module, device, batch_seed, valid)
-            _set_batches(self.net_, batch_seed, _normalised_weights(w, device))
             self.net_.initialize()
+            yt = _training_target(self.net_, yt, w)
             self.net_.partial_fit(Xt, yt, epochs=n_epochs)
 
     def _continue(self, Xt, yt, w, device, torch_seed, batch_seed, valid, partial):
@@ -261,7 +261,10 @@ class _MCDropoutBase(BaseEstimator):
                 net = self._build_net(net.module_, device, batch_seed, valid)
                 net.initialize()
                 net.history = self.net_.history
-            _set_batches(net, batch_seed, _normalised_weights(w, device))
+            # skorch's set_params refuses iterator parameters once the net is
+            # initialised; they need no reinitialisation.
+            net.iterator_train__generator = torch.Generator().manual_seed(batch_seed)
+            yt = _training_target(net, yt, w)
             net.partial_fit(Xt, yt, epochs=1 if partial else self.max_epochs)
         self.net_ = net
 
@@ -579,16 +582,6 @@ def _split_weights(sample_weight, train, held_out):
     if sample_weight is None:
         return None, None
     return sample_weight[train], None if held_out is None else sample_weight[held_out]
-
-
-def _set_batches(net, seed, sample_weight):
-    """The batch order's seed and the rows' weights of the net's training batches.
-
-    Set as attributes: skorch's ``set_params`` refuses iterator parameters
-    once the net is initialised, and they need no reinitialisation.
-    """
-    net.iterator_train__generator = torch.Generator().manual_seed(seed)
-    net.iterator_train__sample_weight = sample_weight
 
 
 def _as_tensor(array, device):

@@ -20,36 +20,26 @@ class _TensorBatches:
 
     Replaces ``torch.utils.data.DataLoader``: no per-row indexing and no
     collation, one permutation per epoch and a slice per batch. The tensors
-    stay on their device. With ``sample_weight`` (one weight per row), a
-    batch's target is the pair ``(y, weight)``, which :class:`_SampleWeighted`
-    turns into a weighted loss: the weights travel with the batch, so the
-    training epochs stay lean.
+    stay on their device.
     """
 
-    def __init__(
-        self, dataset, batch_size, shuffle=False, generator=None, sample_weight=None
-    ):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
         self.X, self.y = dataset.X, dataset.y
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
-        self.sample_weight = sample_weight
 
     def __len__(self):
         return -(-len(self.X) // self.batch_size)
 
     def __iter__(self):
-        X, y, w = self.X, self.y, self.sample_weight
+        X, y = self.X, self.y
         if self.shuffle:
             perm = torch.randperm(len(X), generator=self.generator).to(X.device)
             X, y = X[perm], (None if y is None else y[perm])
-            w = None if w is None else w[perm]
         for start in range(0, len(X), self.batch_size):
             stop = start + self.batch_size
-            y_batch = None if y is None else y[start:stop]
-            if w is not None:
-                y_batch = (y_batch, w[start:stop])
-            yield X[start:stop], y_batch
+            yield X[start:stop], (None if y is None else y[start:stop])
 
 
 class _LeanEpochs:
@@ -152,34 +142,47 @@ class _BetaGaussianNLL(nn.Module):
 
 
 class _SampleWeighted(nn.Module):
-    """A criterion that also takes ``(y, weight)`` targets: the weighted loss.
+    """A criterion that also takes targets carrying sample weights.
 
-    A plain target gives ``criterion(y_pred, y)``, unchanged. A pair gives
-    the batch mean of weight_i * l_i, with l_i the criterion's loss of row i
+    Unweighted (``weighted`` False, the default), ``criterion(y_pred, y)``,
+    unchanged. Weighted, the target is :meth:`pack`'s: the target and the
+    row's weight in its last column, one float tensor, so that a batch is a
+    slice of it like any target and training stays lean. The loss is then
+    the batch mean of w_i l_i, with l_i the criterion's loss of row i
     (averaged over the targets of a multi-output row). The weights are
     normalised to mean 1 over the training rows (``_normalised_weights``),
-    so a batch's weighted loss is an unbiased estimate of the weighted mean
-    loss of the training set, sum_i w_i l_i / sum_i w_i, and its gradient is
-    the weighted gradient of that loss; weights of 1 give the plain loss.
-    The squared error takes the weights inside, as the plain squared error
-    of sqrt(w_i) (y_pred_i - y_i): one product more than the unweighted
-    loss, so weighted epochs cost what unweighted ones do.
+    so a batch's loss is an unbiased estimate of the weighted mean loss of
+    the training set, sum_i w_i l_i / sum_i w_i, and its gradient the
+    weighted gradient. The squared error carries sqrt(w_i) y_i and
+    sqrt(w_i), and is the plain squared error of sqrt(w_i) y_pred_i: one
+    product more than unweighted.
     """
 
     def __init__(self, criterion, **params):
         super().__init__()
         self.criterion = criterion(**params)
         self.per_row = criterion(reduction="none", **params)
+        self.weighted = False
         self._squared_error = isinstance(self.criterion, nn.MSELoss)
+        self._class_index = isinstance(self.criterion, nn.CrossEntropyLoss)
+
+    def pack(self, y, weight):
+        """The training target ``y`` carrying ``weight`` in a last column."""
+        weight = weight.reshape(-1, 1)
+        y = y.reshape(len(y), -1).to(weight.dtype)
+        if self._squared_error:
+            weight = weight.sqrt()
+            y = y * weight
+        return torch.cat([y, weight], dim=1)
 
     def forward(self, y_pred, y_true):
-        if not isinstance(y_true, list | tuple):
+        if not self.weighted:
             return self.criterion(y_pred, y_true)
-        y_true, weight = y_true
         if self._squared_error:
-            root = weight.sqrt().unsqueeze(1)
-            return self.criterion(y_pred * root, y_true * root)
-        return (self.row_losses(y_pred, y_true) * weight).mean()
+            # (sqrt(w) y_pred - sqrt(w) y)^2 = w (y_pred - y)^2
+            return self.criterion(y_pred * y_true[:, -1:], y_true[:, :-1])
+        target = y_true[:, 0].long() if self._class_index else y_true[:, :-1]
+        return (self.row_losses(y_pred, target) * y_true[:, -1]).mean()
 
     def row_losses(self, y_pred, y_true):
         """The criterion's loss of each row, shape (n,)."""
@@ -198,6 +201,13 @@ def _normalised_weights(sample_weight, device):
     return torch.as_tensor(sample_weight / np.mean(sample_weight), device=device).to(
         torch.float32
     )
+
+
+def _training_target(net, y, sample_weight):
+    """What the net trains on: ``y``, carrying the weights if there are any."""
+    weight = _normalised_weights(sample_weight, y.device)
+    net.criterion_.weighted = weight is not None
+    return y if weight is None else net.criterion_.pack(y, weight)
 
 
 class _EarlyStopping(Callback):
