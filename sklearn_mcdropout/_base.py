@@ -18,8 +18,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 from torch import nn
 
+from ._concrete import _ConcreteRegulariser
 from ._mc import _make_runner, _Masks
-from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers
+from ._network import (
+    _ACTIVATIONS,
+    _build_mlp,
+    _check_dropout_layers,
+    _concrete_layers,
+    _dropout_layers,
+)
 from ._persistence import _loaded_state, _restore_net, _saved_state
 from ._training import _CosineLR, _TensorBatches
 
@@ -61,7 +68,8 @@ class _MCDropoutBase(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"concrete"})],
+        "length_scale": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -90,6 +98,7 @@ class _MCDropoutBase(BaseEstimator):
         self._fit_network(
             Xt[train], yt[train], n_outputs, device, torch_seed, batch_seed
         )
+        self.dropout_ = np.array([m.p for m in _dropout_layers(self.net_.module_)])
         self._draw_masks()
         held = (None, None) if held_out is None else (Xt[held_out], y[held_out])
         self._fit_after_training(*held)
@@ -113,8 +122,8 @@ class _MCDropoutBase(BaseEstimator):
             )
         return _as_float32(X, "X"), y
 
-    def _criterion_params(self):
-        """The skorch net's criterion and its parameters."""
+    def _criterion_params(self, module):
+        """The skorch net's criterion and its parameters, for ``module``."""
         return {"criterion": self._criterion}
 
     def _check_param_combinations(self):
@@ -156,6 +165,10 @@ class _MCDropoutBase(BaseEstimator):
             module = self._build_module(Xt.shape[1], n_outputs, device)
             self.weight_decay_ = self._resolve_weight_decay(module, len(yt))
             self.net_ = self._build_net(module, device, batch_seed)
+            if _concrete_layers(module):
+                self.net_.regulariser = _ConcreteRegulariser.from_module(
+                    module, Xt.shape[1], self.length_scale, len(yt)
+                )
             self.net_.fit(Xt, yt)
 
     def _build_module(self, n_features, n_outputs, device):
@@ -190,13 +203,19 @@ class _MCDropoutBase(BaseEstimator):
         callbacks = _check_callbacks(self.callbacks)
         if self.lr_schedule == "cosine":
             callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
+        # Adam's L2 penalty applies to the weights: not to the biases, the
+        # learned dropout rates or the learned noise level.
+        no_decay = {"weight_decay": 0.0}
         return self._net_class(
             module,
-            **self._criterion_params(),
+            **self._criterion_params(module),
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
             optimizer__fused=device.type in ("cpu", "cuda"),
-            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+            optimizer__param_groups=[
+                (pattern, no_decay)
+                for pattern in ("*bias", "*p_logit", "raw_noise_variance")
+            ],
             lr=self.lr,
             callbacks=callbacks or None,
             max_epochs=self.max_epochs,
