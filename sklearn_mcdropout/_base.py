@@ -22,11 +22,13 @@ from sklearn.utils.validation import (
 from skorch.callbacks import Callback
 from torch import nn
 
+from ._concrete import _ConcreteRegulariser
 from ._mc import _make_runner, _Masks
 from ._network import (
     _ACTIVATIONS,
     _build_mlp,
     _check_dropout_layers,
+    _concrete_layers,
     _dropout_layers,
 )
 from ._persistence import _loaded_state, _restore_net, _saved_state
@@ -80,7 +82,8 @@ class _MCDropoutBase(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"concrete"})],
+        "length_scale": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -144,6 +147,7 @@ class _MCDropoutBase(BaseEstimator):
             )
         else:
             self._continue(*train_data, device, torch_seed, batch_seed, valid, partial)
+        self.dropout_ = np.array([m.p for m in _dropout_layers(self.net_.module_)])
         self._draw_masks()
         self._set_training_attributes()
         held = (None, None, None)
@@ -167,8 +171,8 @@ class _MCDropoutBase(BaseEstimator):
         _check_n_samples(self, X.shape[0])
         return _as_float32(X, "X"), y
 
-    def _criterion_params(self):
-        """The skorch net's criterion and its parameters."""
+    def _criterion_params(self, module):
+        """The skorch net's criterion and its parameters, for ``module``."""
         return {"criterion": self._criterion}
 
     def _check_param_combinations(self):
@@ -238,6 +242,7 @@ class _MCDropoutBase(BaseEstimator):
             module = self._build_module(Xt.shape[1], n_outputs, device)
             self.weight_decay_ = self._resolve_weight_decay(module, _n_rows(yt, w))
             self.net_ = self._build_net(module, device, batch_seed, valid)
+            self._set_regulariser(self.net_, Xt.shape[1], _n_rows(yt, w))
             self.net_.initialize()
             yt = _training_target(self.net_, yt, w)
             self.net_.partial_fit(Xt, yt, epochs=n_epochs)
@@ -261,12 +266,24 @@ class _MCDropoutBase(BaseEstimator):
                 net = self._build_net(net.module_, device, batch_seed, valid)
                 net.initialize()
                 net.history = self.net_.history
+            self._set_regulariser(net, Xt.shape[1], _n_rows(yt, w))
             # skorch's set_params refuses iterator parameters once the net is
             # initialised; they need no reinitialisation.
             net.iterator_train__generator = torch.Generator().manual_seed(batch_seed)
             yt = _training_target(net, yt, w)
             net.partial_fit(Xt, yt, epochs=1 if partial else self.max_epochs)
         self.net_ = net
+
+    def _set_regulariser(self, net, n_features, n_train):
+        """The Concrete dropout KL term of the net's ConcreteDropout layers, if any.
+
+        Divided by N, the training set's size (the sum of the weights).
+        """
+        module = net.module_ if net.initialized_ else net.module
+        if _concrete_layers(module):
+            net.regulariser = _ConcreteRegulariser.from_module(
+                module, n_features, self.length_scale, n_train
+            )
 
     def _check_same_architecture(self, device):
         """Refuse to continue training when the parameters build another network."""
@@ -341,8 +358,11 @@ class _MCDropoutBase(BaseEstimator):
             stopping = _EarlyStopping(*valid, self.n_iter_no_change, self.tol)
             callbacks.append(("early_stopping", stopping))
         # The criterion's own parameters (criterion__beta) pass through the
-        # weighting wrapper, which builds it.
-        criterion = self._criterion_params()
+        # weighting wrapper, which builds it. Adam's L2 penalty applies to the
+        # weights: not to the biases, the learned dropout rates or the learned
+        # noise level (a parameter of the criterion).
+        criterion = self._criterion_params(module)
+        no_decay = {"weight_decay": 0.0}
         return self._net_class(
             module,
             criterion=_SampleWeighted,
@@ -351,7 +371,10 @@ class _MCDropoutBase(BaseEstimator):
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
             optimizer__fused=device.type in ("cpu", "cuda"),
-            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+            optimizer__param_groups=[
+                (pattern, no_decay)
+                for pattern in ("*bias", "*p_logit", "*raw_noise_variance")
+            ],
             lr=self.lr,
             callbacks=callbacks or None,
             max_epochs=self.max_epochs,
@@ -594,8 +617,11 @@ def _n_rows(yt, sample_weight):
 
 
 def _architecture(module):
-    """What warm starts keep: layer types, weight shapes, dropout rates."""
+    """What warm starts keep: layer types, weight shapes, fixed dropout rates.
+
+    Learned rates (ConcreteDropout layers) are weights, and go on training.
+    """
     layers = [(name, type(m).__name__) for name, m in module.named_modules()]
     shapes = [(k, tuple(v.shape)) for k, v in module.state_dict().items()]
-    rates = [float(m.p) for m in _dropout_layers(module)]
+    rates = [m.p for m in _dropout_layers(module) if type(m) is nn.Dropout]
     return layers, shapes, rates

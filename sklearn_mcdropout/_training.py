@@ -161,7 +161,6 @@ class _SampleWeighted(nn.Module):
     def __init__(self, criterion, **params):
         super().__init__()
         self.criterion = criterion(**params)
-        self.per_row = criterion(reduction="none", **params)
         self.weighted = False
         self._squared_error = isinstance(self.criterion, nn.MSELoss)
         self._class_index = isinstance(self.criterion, nn.CrossEntropyLoss)
@@ -185,8 +184,16 @@ class _SampleWeighted(nn.Module):
         return (self.row_losses(y_pred, target) * y_true[:, -1]).mean()
 
     def row_losses(self, y_pred, y_true):
-        """The criterion's loss of each row, shape (n,)."""
-        loss = self.per_row(y_pred, y_true)
+        """The criterion's loss of each row, shape (n,).
+
+        The criterion's own ``reduction="none"``, on the same instance (its
+        parameters, such as a learned noise level, are the trained ones).
+        """
+        reduction, self.criterion.reduction = self.criterion.reduction, "none"
+        try:
+            loss = self.criterion(y_pred, y_true)
+        finally:
+            self.criterion.reduction = reduction
         return loss.reshape(len(loss), -1).mean(dim=1)
 
 
@@ -268,9 +275,50 @@ class _EarlyStopping(Callback):
         return float((rows * w).sum() / w.sum())
 
 
-class _RegressorNet(_LeanEpochs, NeuralNetRegressor):
+class _HomoscedasticNLL(nn.Module):
+    """Gaussian negative log-likelihood with one noise variance for every row.
+
+    Per row (log sigma^2 + (y - mu)^2 / sigma^2) / 2, with sigma^2 the given
+    ``noise_variance``, or, if None, softplus of a parameter trained with the
+    network (the Concrete dropout objective of a homoscedastic model needs
+    the likelihood's scale, see ``_concrete._ConcreteRegulariser``).
+    """
+
+    def __init__(self, noise_variance=None, reduction="mean"):
+        super().__init__()
+        self.noise_variance = noise_variance
+        self.reduction = reduction
+        if noise_variance is None:
+            self.raw_noise_variance = nn.Parameter(torch.zeros(()))
+
+    def forward(self, y_pred, y_true):
+        if self.noise_variance is None:
+            var = _noise_variance(self.raw_noise_variance)
+        else:
+            var = torch.as_tensor(self.noise_variance, dtype=y_pred.dtype)
+        nll = 0.5 * (torch.log(var) + (y_true - y_pred) ** 2 / var)
+        return nll.mean() if self.reduction == "mean" else nll
+
+
+class _Regularised:
+    """Mixin for a skorch net: ``regulariser(module_)`` added to the training loss.
+
+    The Concrete dropout KL term (``_concrete._ConcreteRegulariser``), or
+    nothing when ``regulariser`` is None.
+    """
+
+    regulariser = None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training and self.regulariser is not None:
+            loss = loss + self.regulariser(self.module_)
+        return loss
+
+
+class _RegressorNet(_Regularised, _LeanEpochs, NeuralNetRegressor):
     """skorch's ``NeuralNetRegressor`` with lean training epochs."""
 
 
-class _ClassifierNet(_LeanEpochs, NeuralNetClassifier):
+class _ClassifierNet(_Regularised, _LeanEpochs, NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier`` with lean training epochs."""

@@ -24,9 +24,9 @@ def _small_regressor(**params):
     )
 
 
-def _small_classifier():
+def _small_classifier(**params):
     return MCDropoutClassifier(
-        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0
+        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0, **params
     )
 
 
@@ -34,7 +34,10 @@ def _small_classifier():
     [
         _small_regressor(),
         _small_regressor(noise="heteroscedastic"),
+        _small_regressor(dropout="concrete"),
+        _small_regressor(dropout="concrete", noise="heteroscedastic"),
         _small_classifier(),
+        _small_classifier(dropout="concrete"),
     ],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )

@@ -213,3 +213,18 @@ def test_classifier_partial_fit_classes():
     for _ in range(20):
         clf.partial_fit(X, labels)
     assert clf.loss_curve_[-1] < clf.loss_curve_[1]
+
+
+def test_learned_rates_go_on_training_in_partial_fit():
+    # ConcreteDropout rates are weights: a continued fit keeps training them
+    # (with the KL term, whose N is the current training set's size).
+    X, y = _data(100)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(16,), dropout="concrete", tau=10.0, random_state=0
+    )
+    est.partial_fit(X, y)
+    first = est.dropout_.copy()
+    for _ in range(5):
+        est.partial_fit(X[:80], y[:80])
+    assert not np.array_equal(est.dropout_, first)
+    assert est.net_.regulariser.n_train == 80  # a numeric tau holds out no rows

@@ -98,7 +98,13 @@ VARIANTS = {
     "lr_schedule cosine": (lambda: _reg(lr_schedule="cosine"), Y),
     "torch.device": (lambda: _reg(device=torch.device("cpu")), Y),
     "RandomState": (lambda: _reg(random_state=np.random.RandomState(0)), Y),
+    "concrete": (lambda: _reg(dropout="concrete"), Y),
+    "concrete heteroscedastic": (
+        lambda: _reg(dropout="concrete", noise="heteroscedastic"),
+        Y,
+    ),
     "classifier": (lambda: _clf(), LABELS),
+    "classifier concrete": (lambda: _clf(dropout="concrete"), LABELS),
     "classifier cosine": (lambda: _clf(lr_schedule="cosine", dropout=0.3), Y > 0),
     "pipeline": (lambda: make_pipeline(StandardScaler(), _reg()), Y),
     "pipeline heteroscedastic": (

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import sklearn
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -178,3 +179,32 @@ def test_weights_without_a_request_are_refused_under_routing(routing):
     )
     with pytest.raises(ValueError, match="sample_weight"):
         pipe.fit(X, y, sample_weight=np.ones(30))
+
+
+@pytest.mark.parametrize("estimator", [MCDropoutRegressor, MCDropoutClassifier])
+def test_concrete_regulariser_applies_with_weights(estimator):
+    # The Concrete dropout KL term is added to the weighted loss of every
+    # batch, divided by N = the sum of the weights (the rows they stand for).
+    X, y = _data(60)
+    if estimator is MCDropoutClassifier:
+        y = (y > 0).astype(int)
+    w = np.linspace(0.5, 3.0, 60)
+    est = estimator(
+        hidden_layer_sizes=(16,), dropout="concrete", max_epochs=5, random_state=0
+    )
+    if estimator is MCDropoutRegressor:
+        est.set_params(tau=10.0)
+    est.fit(X, y, sample_weight=w)
+    net = est.net_
+    assert net.regulariser.n_train == pytest.approx(w.sum())
+    assert net.criterion_.weighted
+    Xt = torch.as_tensor(X[:8], dtype=torch.float32)
+    target = torch.as_tensor(est._encode_y(y[:8], None, first=False)[0])
+    packed = net.criterion_.pack(target, torch.ones(8))
+    y_pred = net.module_.eval()(Xt)
+    loss = net.get_loss(y_pred, packed, training=True)
+    data = net.criterion_(y_pred, packed)
+    expected = data + net.regulariser(net.module_)
+    torch.testing.assert_close(loss, expected)
+    assert float(net.regulariser(net.module_).detach()) != 0.0
+    assert not np.allclose(est.dropout_, 0.1)  # the rates were trained
