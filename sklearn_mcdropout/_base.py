@@ -312,7 +312,10 @@ class _MCDropoutBase(BaseEstimator):
             self.validation_scores_ = [
                 -float(h["valid_loss"]) for h in history if "valid_loss" in h
             ]
-            self.best_validation_score_ = max(self.validation_scores_, default=None)
+            # The best of this fit, whose weights are kept (a warm start may
+            # follow a fit that scored better).
+            stopping = dict(self.net_.callbacks_)["early_stopping"]
+            self.best_validation_score_ = -float(stopping.best_loss_)
             self.best_loss_ = None
         else:
             self.validation_scores_ = self.best_validation_score_ = None

@@ -189,8 +189,8 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         is the accuracy, the loss here is what is monitored); else None.
 
     best_validation_score_ : float or None
-        The best of ``validation_scores_``, that of the weights kept; None
-        without early stopping.
+        The best of ``validation_scores_`` in the last fit, that of the
+        weights kept; None without early stopping.
 
     dropout_ : ndarray of shape (n_dropout_layers,)
         The rate of each dropout layer of the fitted network, in registration
