@@ -5,6 +5,7 @@ import pytest
 import sklearn
 import torch
 from sklearn.base import clone
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -157,14 +158,24 @@ def test_metadata_routing_through_grid_search_and_cross_validate(routing):
     X, y = _data(60)
     w = np.tile([0.0, 1.0, 3.0], 20)
     cv = KFold(2)
+    # An explicit scorer requesting the weights: with scoring=None,
+    # scikit-learn 1.6's GridSearchCV and cross_validate ask Pipeline's own
+    # score request (unset) instead of routing to the final step.
+    scorer = get_scorer("neg_mean_squared_error").set_score_request(sample_weight=True)
     search = GridSearchCV(
-        _pipeline(), {"mcdropoutregressor__max_epochs": [2, 4]}, cv=cv
+        _pipeline(), {"mcdropoutregressor__max_epochs": [2, 4]}, cv=cv, scoring=scorer
     ).fit(X, y, sample_weight=w)
     best = search.best_estimator_
     direct = clone(best).fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(best.predict(X), direct.predict(X))
     result = cross_validate(
-        _pipeline(), X, y, cv=cv, params={"sample_weight": w}, return_estimator=True
+        _pipeline(),
+        X,
+        y,
+        cv=cv,
+        scoring=scorer,
+        params={"sample_weight": w},
+        return_estimator=True,
     )
     for (train, _), fitted in zip(cv.split(X), result["estimator"], strict=True):
         direct = _pipeline().fit(X[train], y[train], sample_weight=w[train])
