@@ -327,6 +327,29 @@ def make_config(args, n_features):
     return config
 
 
+def _code():
+    """Where the library was imported from, and that checkout's commit."""
+    import subprocess
+
+    import sklearn_mcdropout
+
+    folder = Path(sklearn_mcdropout.__file__).resolve().parent
+    git = ["git", "-C", str(folder)]
+    try:
+        commit = subprocess.run(
+            [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = None, ""
+    return {"library": str(folder), "commit": commit, "modified": bool(dirty)}
+
+
 def _versions():
     names = ["sklearn-mcdropout", "torch", "scikit-learn", "numpy", "ngboost", "mapie"]
     found = {}
@@ -422,6 +445,7 @@ def main(argv=None):
         "quick": args.quick,
         "config": {k: v for k, v in config.items() if k != "n_features"},
         "versions": _versions(),
+        "code": _code(),
         "wall_seconds": time.perf_counter() - start,
         "summary": summarise(per_split),
         "per_split": per_split,
