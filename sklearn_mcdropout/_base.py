@@ -19,9 +19,15 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from ._mc import _make_runner, _Masks
-from ._network import _ACTIVATIONS, _build_mlp, _check_dropout_layers
+from ._network import (
+    _ACTIVATIONS,
+    _build_mlp,
+    _check_dropout_layers,
+    _Members,
+    _stack_members,
+)
 from ._persistence import _loaded_state, _restore_net, _saved_state
-from ._training import _CosineLR, _TensorBatches
+from ._training import _CosineLR, _MemberLoss, _TensorBatches
 
 #: Largest absolute input value accepted, sqrt of the float32 maximum (about
 #: 1.8e19): above it the network's squares and products overflow.
@@ -64,6 +70,7 @@ class _MCDropoutBase(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -73,7 +80,7 @@ class _MCDropoutBase(BaseEstimator):
         "pass_dtype": [StrOptions({"float32", "bfloat16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "module": [None, nn.Module, type],
+        "module": [None, nn.Module, type, list],
     }
 
     _validate_y_kwargs: ClassVar[dict] = {}
@@ -137,7 +144,7 @@ class _MCDropoutBase(BaseEstimator):
         seed = self._mask_seed if seed is None else seed
         masks = self._masks
         if (masks.seed, masks.n_passes) != (seed, n_passes):
-            masks = _Masks(masks.plan, seed, n_passes)
+            masks = _Masks(masks.plan, seed, n_passes, masks.n_members)
         module = self.net_.module_
         return _make_runner(module, self._dtype(), _device_of(module)), masks
 
@@ -148,18 +155,59 @@ class _MCDropoutBase(BaseEstimator):
         return int(mask_seed), int(torch_seed), int(batch_seed), rng
 
     def _fit_network(self, Xt, yt, n_outputs, device, torch_seed, batch_seed):
-        """Build the network and train it on (Xt, yt) with skorch."""
+        """Build the network (or the members) and train it on (Xt, yt) with skorch."""
         # Initialisation and training dropout draw from torch's global RNG;
         # fork_rng restores the caller's state when training ends.
         with torch.random.fork_rng(devices=_cuda_indices(device)):
             torch.manual_seed(torch_seed)
-            module = self._build_module(Xt.shape[1], n_outputs, device)
-            self.weight_decay_ = self._resolve_weight_decay(module, len(yt))
+            module = self._build_module(Xt.shape[1], n_outputs, device, torch_seed)
+            self.weight_decay_ = self._weight_decay(module, len(yt))
             self.net_ = self._build_net(module, device, batch_seed)
             self.net_.fit(Xt, yt)
 
-    def _build_module(self, n_features, n_outputs, device):
-        if self.module is None:
+    def _weight_decay(self, module, n_train):
+        """The weight decay: the members' mean (linear in their dropout rates)."""
+        if not isinstance(module, _Members):
+            return self._resolve_weight_decay(module, n_train)
+        decays = [
+            self._resolve_weight_decay(module.member(m), n_train)
+            for m in range(module.n_members)
+        ]
+        return float(np.mean(decays))
+
+    def _build_module(self, n_features, n_outputs, device, seed=0):
+        """The network, or with ``n_members > 1`` the members stacked as one.
+
+        Member m is built from torch seed ``_member_seeds(seed, M)[m]``;
+        member 0's is ``seed`` itself, which the caller has set, so a single
+        network and member 0 start from the same weights.
+        """
+        modules = self.module
+        if isinstance(modules, list):
+            if len(modules) != self.n_members or not all(
+                isinstance(m, nn.Module) for m in modules
+            ):
+                raise ValueError(
+                    "module as a list holds the members' networks: n_members="
+                    f"{self.n_members} torch.nn.Module instances, got "
+                    f"{[type(m).__name__ for m in modules]}."
+                )
+        else:
+            modules = [self.module] * self.n_members
+        if self.n_members == 1:
+            return self._build_one(n_features, n_outputs, device, modules[0])
+        members = []
+        for m, member_seed in enumerate(_member_seeds(seed, self.n_members)):
+            torch.manual_seed(member_seed)
+            member = self._build_one(n_features, n_outputs, device, modules[m])
+            if m > 0 and isinstance(self.module, nn.Module):
+                _reset_parameters(member)  # a copy of the one given: new weights
+            members.append(member)
+        return _stack_members(members)
+
+    def _build_one(self, n_features, n_outputs, device, module):
+        """One network from ``module`` (the parameter, or one member's)."""
+        if module is None:
             sizes = np.atleast_1d(self.hidden_layer_sizes)
             if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
                 raise ValueError(
@@ -170,10 +218,10 @@ class _MCDropoutBase(BaseEstimator):
             module = _build_mlp(
                 n_features, sizes, self.activation, self.dropout, n_outputs
             )
-        elif isinstance(self.module, nn.Module):
-            module = copy.deepcopy(self.module)
+        elif isinstance(module, nn.Module):
+            module = copy.deepcopy(module)
         else:
-            module = self.module()
+            module = module()
         _check_dropout_layers(module)
         module = module.to(device)
         with torch.no_grad():
@@ -190,9 +238,20 @@ class _MCDropoutBase(BaseEstimator):
         callbacks = _check_callbacks(self.callbacks)
         if self.lr_schedule == "cosine":
             callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
+        criterion = self._criterion_params()
+        generator = torch.Generator().manual_seed(seed)
+        if isinstance(module, _Members):
+            # Each member its own batch order (member 0's that of one network
+            # with this seed), and the sum of the members' losses.
+            base = criterion.pop("criterion")
+            criterion = {"criterion": _MemberLoss, "criterion__base": base, **criterion}
+            generator = [
+                torch.Generator().manual_seed(s)
+                for s in _member_seeds(seed, module.n_members)
+            ]
         return self._net_class(
             module,
-            **self._criterion_params(),
+            **criterion,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
             optimizer__fused=device.type in ("cpu", "cuda"),
@@ -203,7 +262,7 @@ class _MCDropoutBase(BaseEstimator):
             batch_size=self.batch_size,
             iterator_train=_TensorBatches,
             iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
+            iterator_train__generator=generator,
             iterator_valid=_TensorBatches,
             train_split=None,
             device=device,
@@ -232,8 +291,9 @@ class _MCDropoutBase(BaseEstimator):
         return torch.float32
 
     def _warn_if_no_epistemic_part(self):
-        rates = [p for _, p in self._masks.plan]
-        if self.n_passes == 1 or all(p == 0 for p in rates):
+        # With members the spread between them is epistemic in any case.
+        rates = [np.max(p) for _, p in self._masks.plan]
+        if self.n_members == 1 and (self.n_passes == 1 or all(p == 0 for p in rates)):
             _warn(
                 "With n_passes=1 or all dropout rates 0 the passes do not vary: "
                 f"{self._no_epistemic_part}"
@@ -242,7 +302,11 @@ class _MCDropoutBase(BaseEstimator):
     def _draw_masks(self):
         """Draw the prediction masks of the fitted network from ``_mask_seed``."""
         plan = _make_runner(self.net_.module_).plan(self.n_features_in_)
-        self._masks = _Masks(plan, self._mask_seed, self.n_passes)
+        self._masks = _Masks(plan, self._mask_seed, self.n_passes, self.n_members)
+
+    def _n_components(self):
+        """Outputs per row of the passes of all members: n_passes * n_members."""
+        return self.n_passes * self.n_members
 
     def __getstate__(self):
         # The weights as arrays, no torch or skorch object: see _persistence.
@@ -386,6 +450,20 @@ def _has_fast_bfloat16(device):
         capabilities = getattr(torch.cpu, "get_capabilities", dict)()
         return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
     return False
+
+
+def _member_seeds(seed, n_members):
+    """Seeds of members 0 to n_members - 1: ``seed`` itself, then derived ones."""
+    rng = np.random.RandomState(seed)
+    derived = rng.randint(np.iinfo(np.int32).max, size=n_members - 1)
+    return [int(seed), *(int(s) for s in derived)]
+
+
+def _reset_parameters(module):
+    """Draw new weights for every layer of ``module`` that can reset its own."""
+    for layer in module.modules():
+        if hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()
 
 
 def _cuda_indices(device):

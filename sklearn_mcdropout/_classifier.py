@@ -198,6 +198,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         dropout=0.1,
         activation="relu",
         n_passes=100,
+        n_members=1,
         weight_decay=1e-4,
         lr=1e-3,
         lr_schedule="constant",
@@ -214,6 +215,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self.dropout = dropout
         self.activation = activation
         self.n_passes = n_passes
+        self.n_members = n_members
         self.weight_decay = weight_decay
         self.lr = lr
         self.lr_schedule = lr_schedule
@@ -344,7 +346,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
             predictive_entropy=predictive_entropy,
             expected_entropy=expected_entropy,
             mutual_information=np.maximum(predictive_entropy - expected_entropy, 0),
-            variation_ratio=1 - votes.max(axis=1) / self.n_passes,
+            variation_ratio=1 - votes.max(axis=1) / self._n_components(),
         )
 
     def predict_proba_passes(self, X):
@@ -365,7 +367,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
             Class probabilities of each pass.
         """
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], self.n_passes, len(self.classes_))
+        _check_stored_size(Xt.shape[0], self._n_components(), len(self.classes_))
         logits = _mc_samples(*self._runner_and_masks(), Xt)
         return softmax(logits, axis=-1)
 

@@ -286,6 +286,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         dropout=0.1,
         activation="relu",
         n_passes=100,
+        n_members=1,
         noise="homoscedastic",
         nll_beta=0.0,
         tau="auto",
@@ -307,6 +308,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self.dropout = dropout
         self.activation = activation
         self.n_passes = n_passes
+        self.n_members = n_members
         self.noise = noise
         self.nll_beta = nll_beta
         self.tau = tau
@@ -440,7 +442,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Xt = self._validate_X_predict(X)
         if return_cov:
             _check_cov_size(Xt.shape[0])
-            _check_stored_size(Xt.shape[0], self.n_passes)
+            _check_stored_size(Xt.shape[0], self._n_components())
             passes, noise_var = self._pass_outputs(Xt)
             y_cov = np.cov(passes, ddof=0).reshape(Xt.shape[0], Xt.shape[0])
             y_cov[np.diag_indices_from(y_cov)] += noise_var.mean(axis=1)
@@ -515,7 +517,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             ``return_noise_std`` is True.
         """
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], self.n_passes)
+        _check_stored_size(Xt.shape[0], self._n_components())
         passes, noise_var = self._pass_outputs(Xt)
         return (passes, np.sqrt(noise_var)) if return_noise_std else passes
 
@@ -552,10 +554,14 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 f"n_samples must be a positive integer, got {n_samples!r}."
             )
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], n_samples)
+        _check_stored_size(Xt.shape[0], n_samples * self.n_members)
         rng = check_random_state(random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         functions, noise_var = self._pass_outputs(Xt, n_samples, seed)
+        if self.n_members > 1:  # sample s: pass s of a member drawn uniformly
+            picked = np.arange(n_samples) * self.n_members
+            picked += rng.randint(self.n_members, size=n_samples)
+            functions, noise_var = functions[:, picked], noise_var[:, picked]
         return functions + rng.normal(size=functions.shape) * np.sqrt(noise_var)
 
     def _pass_outputs(self, Xt, n_passes=None, seed=None):

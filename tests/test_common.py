@@ -11,9 +11,9 @@ def _small_regressor(**params):
     )
 
 
-def _small_classifier():
+def _small_classifier(**params):
     return MCDropoutClassifier(
-        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0
+        hidden_layer_sizes=(32,), max_epochs=30, n_passes=10, random_state=0, **params
     )
 
 
@@ -22,6 +22,8 @@ def _small_classifier():
         _small_regressor(),
         _small_regressor(noise="heteroscedastic"),
         _small_classifier(),
+        _small_regressor(n_members=3),
+        _small_classifier(n_members=3),
     ],
     expected_failed_checks=lambda est: {},
 )

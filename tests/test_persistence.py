@@ -99,6 +99,12 @@ VARIANTS = {
     "torch.device": (lambda: _reg(device=torch.device("cpu")), Y),
     "RandomState": (lambda: _reg(random_state=np.random.RandomState(0)), Y),
     "classifier": (lambda: _clf(), LABELS),
+    "3 members": (lambda: _reg(n_members=3), Y),
+    "3 members heteroscedastic": (
+        lambda: _reg(n_members=3, noise="heteroscedastic"),
+        Y,
+    ),
+    "3 members classifier": (lambda: _clf(n_members=3), LABELS),
     "classifier cosine": (lambda: _clf(lr_schedule="cosine", dropout=0.3), Y > 0),
     "pipeline": (lambda: make_pipeline(StandardScaler(), _reg()), Y),
     "pipeline heteroscedastic": (
