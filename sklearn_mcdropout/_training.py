@@ -46,11 +46,11 @@ class _TensorBatches:
             yield X[start:stop], (None if y is None else y[start:stop])
 
     def _member_batches(self, X, y):
-        perms = torch.stack(
-            [torch.randperm(len(X), generator=g) for g in self.generator]
-        )
-        perms = perms.to(X.device)
-        X, y = X[perms], y[perms]  # (M, n, ...): one gather per epoch
+        perms = [torch.randperm(len(X), generator=g) for g in self.generator]
+        rows = torch.cat(perms).to(X.device)
+        # One gather per epoch: (M, n, ...), member m's rows in its order.
+        X = X.index_select(0, rows).view(len(perms), *X.shape)
+        y = y.index_select(0, rows).view(len(perms), *y.shape)
         for start in range(0, X.shape[1], self.batch_size):
             stop = start + self.batch_size
             yield X[:, start:stop], y[:, start:stop]
