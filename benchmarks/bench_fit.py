@@ -184,9 +184,8 @@ def compare_members(name, make_module, X, y, batch_size, n_epochs, rounds, devic
     print(f"{name}, ensembles (best epoch of {rounds} rounds x {n_epochs} epochs):")
     for m in sizes:
         t = min(batched[m])
-        line = (
-            f"  {m:2d} member{'s' if m > 1 else ' '} batched  {t * 1e3:9.1f} ms/epoch"
-        )
+        kind = "members batched" if m > 1 else "member (plain) "
+        line = f"  {m:2d} {kind}  {t * 1e3:9.1f} ms/epoch"
         line += f"  {t / one:5.2f}x one member"
         if m > 1:
             line += f"   {m} sequential fits: {m * one * 1e3:9.1f} ms/epoch (M x one)"

@@ -54,7 +54,16 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Activation of the hidden layers of the default network.
 
     n_passes : int, default=100
-        Number T of stochastic forward passes in :meth:`predict_proba`.
+        Number T of stochastic forward passes in :meth:`predict_proba`; with
+        ``n_members > 1``, T passes of each member.
+
+    n_members : int, default=1
+        Number M of networks in an ensemble of MC dropout networks, trained
+        at once as one batched network, each with its own initial weights
+        and batch order; the class probabilities average the softmax of all
+        M x T passes, so the mutual information includes the disagreement
+        between members. See :class:`MCDropoutRegressor`. Needs a chain
+        network (see ``module``).
 
     weight_decay : float, default=1e-4
         L2 penalty on the weights (not the biases), as the ``weight_decay`` of
@@ -106,13 +115,15 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.
 
-    module : torch.nn.Module instance or class, default=None
+    module : torch.nn.Module instance or class, or list, default=None
         A custom network mapping (n, ``n_features_in_``) float32 tensors to
         logits of shape (n, n_classes), classes in the order of ``classes_``;
         it must contain at least one :class:`torch.nn.Dropout` layer. A class
         is instantiated without arguments. It is deep-copied at fit. If None,
         an MLP is built from ``hidden_layer_sizes``, ``activation`` and
-        ``dropout``.
+        ``dropout``. With ``n_members > 1``, a chain of Linear, elementwise
+        activation and Dropout layers, or a list of the members' networks;
+        other modules are refused (see :class:`MCDropoutRegressor`).
 
     Attributes
     ----------
@@ -350,7 +361,9 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         )
 
     def predict_proba_passes(self, X):
-        """Softmax probabilities of each of the ``n_passes`` passes.
+        """Softmax probabilities of each pass (of every member).
+
+        Column ``t * n_members + m`` is pass t of member m.
 
         Their mean over the passes is :meth:`predict_proba`. Needs
         ``n_samples * n_passes * n_classes`` values in memory and refuses more
@@ -363,7 +376,8 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
         Returns
         -------
-        proba_passes : ndarray of shape (n_samples, n_passes, n_classes)
+        proba_passes : ndarray of shape (n_samples, n_passes * n_members, \
+                n_classes)
             Class probabilities of each pass.
         """
         Xt = self._validate_X_predict(X)

@@ -69,7 +69,23 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     n_passes : int, default=100
         Number T of stochastic forward passes in :meth:`predict`. The Monte
         Carlo error of the mean is about ``std / sqrt(T)``; 100 passes put it
-        at a tenth of the epistemic std.
+        at a tenth of the epistemic std. With ``n_members > 1``, T passes of
+        each member.
+
+    n_members : int, default=1
+        Number M of networks in an ensemble of MC dropout networks (deep
+        ensembles, Lakshminarayanan et al. 2017, each member with dropout).
+        The members have their own initial weights and their own batch
+        order, and are trained at once as one batched network (each layer
+        one batched matrix product over the members' stacked weights), so
+        small members cost little more than one. Predictions pool the
+        ``n_passes`` passes of every member, M x T in all: the predictive
+        variance then includes the spread between the members. With 1, one
+        network, as before; member 0 of an ensemble starts from the weights
+        and batch order of that network (same ``random_state``). Needs a
+        network that is a chain (see ``module``). The weight decay of
+        ``weight_decay="auto"`` is the mean of the members' own, and
+        ``net_.history``'s ``train_loss`` the sum of the members' losses.
 
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
         The observation noise model. ``"homoscedastic"`` is the paper's: one
@@ -178,12 +194,21 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.
 
-    module : torch.nn.Module instance or class, default=None
+    module : torch.nn.Module instance or class, or list, default=None
         A custom network mapping (n, ``n_features_in_``) float32 tensors to (n, 1)
         or (n,); it must contain at least one :class:`torch.nn.Dropout` layer.
         A class is instantiated without arguments. It is deep-copied at fit;
         the given object is never trained. If None, an MLP is built from
         ``hidden_layer_sizes``, ``activation`` and ``dropout``.
+        With ``n_members > 1`` the network must be a chain, a
+        :class:`torch.nn.Sequential` (or a subclass keeping its ``forward``)
+        of Linear, elementwise activation and Dropout layers, which the
+        members stack; any other module is refused with a ValueError. A
+        class is then instantiated once per member, an instance is copied
+        once per member (member 0 keeps its weights, the others' are drawn
+        anew by ``reset_parameters`` from their seeds), and a list holds the
+        ``n_members`` members' initial networks as given, of one
+        architecture but possibly with their own dropout rates.
 
     Attributes
     ----------
@@ -222,7 +247,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         E[y] \\approx \\frac{1}{T} \\sum_t \\hat y_t(x), \\qquad
         Var[y] \\approx \\tau^{-1} + \\frac{1}{T} \\sum_t \\hat y_t(x)^2 - E[y]^2,
 
-    with :math:`\\hat y_t` the output of pass t. With
+    with :math:`\\hat y_t` the output of pass t. With ``n_members=M``, t
+    runs over the M x T passes of all members: the predictive distribution
+    is the equal mixture of every member's passes, and its variance the
+    variance within the members plus that between their means. With
     ``noise="heteroscedastic"`` pass t also predicts a noise variance
     :math:`\\sigma_t^2(x)`, and :math:`\\tau^{-1}` becomes
     :math:`\\frac{1}{T} \\sum_t \\sigma_t^2(x)` (Kendall & Gal 2017, eq.
@@ -239,6 +267,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     .. [3] M. Seitzer, A. Tavakoli, D. Antic and G. Martius, "On the Pitfalls
        of Heteroscedastic Uncertainty Estimation with Probabilistic Neural
        Networks", ICLR 2022.
+    .. [4] B. Lakshminarayanan, A. Pritzel and C. Blundell, "Simple and
+       Scalable Predictive Uncertainty Estimation using Deep Ensembles",
+       NeurIPS 2017.
 
     Examples
     --------
@@ -259,6 +290,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     ((5,), (5,))
     >>> bool(np.all(y_std > 0))
     True
+
+    Five networks trained as one, their passes pooled:
+
+    >>> ensemble = MCDropoutRegressor(hidden_layer_sizes=(32,), n_members=5,
+    ...                               max_epochs=20, random_state=0).fit(X, y)
+    >>> ensemble.predict_passes(X[:5]).shape  # 100 passes of each member
+    (5, 500)
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -488,7 +526,12 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         )
 
     def predict_passes(self, X, return_noise_std=False):
-        """Outputs of the ``n_passes`` stochastic passes used by :meth:`predict`.
+        """Outputs of the stochastic passes used by :meth:`predict`.
+
+        ``n_passes`` passes of each of the ``n_members`` members, pass-major:
+        column ``t * n_members + m`` is pass t of member m (so
+        ``y_passes.reshape(n_samples, n_passes, n_members)[:, :, m]`` are
+        member m's passes).
 
         Their mean over the passes is ``predict(X)``; they carry no
         observation noise (see :meth:`sample_y` for draws of y). With
@@ -509,10 +552,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
         Returns
         -------
-        y_passes : ndarray of shape (n_samples, n_passes)
+        y_passes : ndarray of shape (n_samples, n_passes * n_members)
             Output of each pass, in the units of ``y``.
 
-        noise_std : ndarray of shape (n_samples, n_passes), optional
+        noise_std : ndarray of shape (n_samples, n_passes * n_members), optional
             Noise std of each pass, in the units of ``y``. Only returned when
             ``return_noise_std`` is True.
         """
@@ -528,7 +571,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         all rows so that a sample is a whole function, plus Gaussian
         observation noise of variance ``1 / tau_`` (with
         ``noise="heteroscedastic"``, the noise variance that pass predicts
-        for the row).
+        for the row). With ``n_members > 1`` each sample is a pass of a
+        member drawn uniformly, so that samples come from the pooled mixture.
 
         Parameters
         ----------

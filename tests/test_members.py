@@ -1,6 +1,7 @@
 """Ensembles: n_members networks trained as one batched module, passes pooled."""
 
 import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -233,3 +234,11 @@ def test_modules_that_cannot_be_stacked_are_refused_clearly(module, match):
     est = MCDropoutRegressor(module=module, n_members=3, max_epochs=1)
     with pytest.raises(ValueError, match=match):
         est.fit(X, Y)
+
+
+def test_members_as_a_list_are_kept_by_pickle_and_refused_by_skops(ensemble, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    loaded = pickle.loads(pickle.dumps(ensemble))
+    np.testing.assert_array_equal(loaded.predict_passes(X), ensemble.predict_passes(X))
+    with pytest.raises(TypeError, match=r"list of torch\.nn\.Module instances"):
+        sio.dump(ensemble, tmp_path / "model.skops")
