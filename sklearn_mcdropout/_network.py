@@ -206,8 +206,7 @@ def _stack_members(modules):
             layers.append(_MemberDropout([d.p for d in column]))
         else:
             layers.append(copy.deepcopy(layer))
-    device = first[0].weight.device if type(first[0]) is nn.Linear else None
-    return _Members(layers, len(modules)).to(device or "cpu")
+    return _Members(layers, len(modules)).to(next(modules[0].parameters()).device)
 
 
 _CHAIN = nn.Sequential.forward
