@@ -100,28 +100,28 @@ def _check_dropout_layers(module):
 
 
 class _MemberLinear(nn.Module):
-    """M linear layers of one shape as one: weight (M, out, in), bias (M, out).
+    """M linear layers of one shape as one: ``weight`` (M, in, out), ``bias`` (M, out).
 
     Maps (M, n, in) to (M, n, out), member m by its own weights: one batched
-    matrix product for all members.
+    matrix product for all members. ``weight[m]`` is member m's weight
+    transposed, the layout of the product's gradient, so that autograd
+    accumulates it without a copy.
     """
 
     def __init__(self, linears):
         super().__init__()
         self.in_features = linears[0].in_features
         self.out_features = linears[0].out_features
-        self.weight = nn.Parameter(
-            torch.stack([lin.weight.detach() for lin in linears])
-        )
+        weight = torch.stack([lin.weight.detach().T for lin in linears])
+        self.weight = nn.Parameter(weight.contiguous())
         has_bias = linears[0].bias is not None
         bias = torch.stack([lin.bias.detach() for lin in linears]) if has_bias else None
         self.bias = None if bias is None else nn.Parameter(bias)
 
     def forward(self, h):
-        W = self.weight.transpose(1, 2)
         if self.bias is None:
-            return torch.matmul(h, W)
-        return torch.baddbmm(self.bias.unsqueeze(1), h, W)
+            return torch.bmm(h, self.weight)
+        return torch.baddbmm(self.bias.unsqueeze(1), h, self.weight)
 
 
 class _MemberDropout(nn.Module):
@@ -169,7 +169,7 @@ class _Members(nn.Sequential):
                     layer.in_features, layer.out_features, bias=layer.bias is not None
                 )
                 with torch.no_grad():
-                    lin.weight.copy_(layer.weight[m])
+                    lin.weight.copy_(layer.weight[m].T)
                     if layer.bias is not None:
                         lin.bias.copy_(layer.bias[m])
                 layers.append(lin.to(layer.weight.device, layer.weight.dtype))

@@ -39,13 +39,16 @@ def ensemble():
 
 
 def _hand_passes(est, rows):
-    """Pass t of member m by hand, from its weights and masks: (rows, T, M)."""
+    """Pass t of member m by hand, from its weights and masks: (rows, T, M).
+
+    ``weight[m]`` of a member layer is member m's weight transposed.
+    """
     module, keeps = est.net_.module_, est._masks._held
     out = np.empty((len(rows), est.n_passes, est.n_members))
     for m in range(est.n_members):
         (W0, b0), (W1, b1) = (
             (
-                lin.weight[m].detach().double().numpy(),
+                lin.weight[m].T.detach().double().numpy(),
                 lin.bias[m].detach().double().numpy(),
             )
             for lin in (module[1], module[4])
@@ -97,7 +100,7 @@ def test_variance_includes_the_spread_between_members(ensemble):
 def test_members_differ_and_keep_their_rates(ensemble):
     module = ensemble.net_.module_
     assert isinstance(module, _Members)
-    W = module[1].weight.detach()
+    W = module[1].weight.detach()  # member m's weight, transposed
     assert not torch.allclose(W[0], W[1])
     assert not torch.allclose(W[1], W[2])
     assert [d.rates for d in (module[0], module[3])] == [RATES, RATES]
@@ -200,7 +203,7 @@ def test_custom_module_instance_and_class_give_members_their_own_weights():
     est = MCDropoutRegressor(module=given, n_members=3)
     W = est._build_module(3, 1, torch.device("cpu"), seed=0)[1].weight
     # Member 0 is a copy of the instance as given; the others are re-drawn.
-    torch.testing.assert_close(W[0], given[1].weight)
+    torch.testing.assert_close(W[0], given[1].weight.T)
     assert not torch.allclose(W[1], W[0])
     assert not torch.allclose(W[2], W[1])
     est = MCDropoutRegressor(module=_Chain, n_members=2)
