@@ -289,3 +289,12 @@ def test_batched_grid_scores_each_rate_from_its_own_members(folder):
         np.testing.assert_allclose(rmse, np.sqrt(np.mean((own.mean(1) - y) ** 2)))
         want = [mc_log_likelihood(y, own, tau) for tau in (0.5, 2.0)]
         np.testing.assert_allclose(lls, want, atol=1e-6)
+
+
+def test_sized_data_folder_is_read_by_the_protocol(tmp_path):
+    make_sized_data = _load("make_sized_data")
+    folder = make_sized_data.write_folder(tmp_path / "sized", n_rows=50, n_splits=3)
+    data = uci.read_folder(folder)
+    assert data["X"].shape == (50, 4)
+    assert len(data["splits"]) == 3
+    assert [len(part) for part in data["splits"][0]] == [45, 5]
