@@ -21,6 +21,11 @@ float32.
     with ``noise="homoscedastic"`` (one output) and ``"heteroscedastic"``
     (a second output, the noise variance, streamed from the same passes).
 
+(f) Learned dropout rates: ``predict(X, return_std=True)`` with
+    ``dropout="concrete"`` against ``dropout=0.1``, on the report's network
+    and on a small one (8 -> 64 -> 64 -> 1, where the passes run batched):
+    the masks come from the learned rates, through the same runners.
+
 (d) Latency: ``predict(X[i:i + 1], return_std=True)`` of the default
     regressor (8 -> 128 -> 128 -> 1, T=100), 200 calls in a loop, with the
     masks held by the fitted model (as ``predict`` does) and with the masks
@@ -32,6 +37,7 @@ float32.
     python benchmarks/bench_predict.py --quick          # smaller sizes, seconds
     python benchmarks/bench_predict.py --latency        # section (d) only
     python benchmarks/bench_predict.py --noise          # section (e) only
+    python benchmarks/bench_predict.py --concrete       # section (f) only
     python benchmarks/bench_predict.py --device cuda    # on a GPU
 """
 
@@ -96,10 +102,9 @@ def fitted_report_network(n_rows, width, depth, seed=0, device="cpu", **params):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_rows, 8))
     y = X @ rng.normal(size=8) + np.sin(X[:, 0]) + rng.normal(scale=0.5, size=n_rows)
-    params = {"tau": 1.0, **params}
+    params = {"tau": 1.0, "dropout": 0.1, **params}
     est = MCDropoutRegressor(
         hidden_layer_sizes=(width,) * depth,
-        dropout=0.1,
         max_epochs=1,
         batch_size=64,
         device=device,
@@ -177,6 +182,7 @@ def main():
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
     parser.add_argument("--latency", action="store_true", help="section (d) only")
     parser.add_argument("--noise", action="store_true", help="section (e) only")
+    parser.add_argument("--concrete", action="store_true", help="section (f) only")
     parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -189,6 +195,9 @@ def main():
         return
     if args.noise:
         noise_models(*((512, 256, 20) if args.quick else (4128, 1024, 100)), device)
+        return
+    if args.concrete:
+        concrete_rates(*((512, 256, 20) if args.quick else (4128, 1024, 100)), device)
         return
 
     n_rows, width, T = (512, 256, 20) if args.quick else (4128, 1024, args.passes)
@@ -268,6 +277,7 @@ def main():
         f"before predict: {grow[small]:.0f} and {grow[large]:.0f} MiB"
     )
     noise_models(n_rows, width, T, device)
+    concrete_rates(n_rows, width, T, device)
     latency(device, 50 if args.quick else 200)
 
 
@@ -294,6 +304,33 @@ def noise_models(n_rows, width, T, device, repeats=5):
         f"{n_rows} rows, T={T}: homoscedastic {homo:.3f} s, heteroscedastic "
         f"{hetero:.3f} s ({hetero / homo:.3f}x)"
     )
+
+
+def concrete_rates(n_rows, width, T, device, repeats=5):
+    """Section (f): learned dropout rates against a fixed rate, same networks.
+
+    Timed alternately, the best of ``repeats`` calls each.
+    """
+    X = np.random.default_rng(1).normal(size=(n_rows, 8))
+    for widths in ((width,) * 4, (64, 64)):
+        models = {
+            dropout: fitted_report_network(
+                n_rows, widths[0], len(widths), device=device, dropout=dropout
+            ).set_params(n_passes=T)
+            for dropout in (0.1, "concrete")
+        }
+        times = {dropout: np.inf for dropout in models}
+        for _ in range(repeats):
+            for dropout, est in models.items():
+                t = best_time(lambda e=est: e.predict(X, return_std=True), 1, device)
+                times[dropout] = min(times[dropout], t)
+        fixed, learned = times[0.1], times["concrete"]
+        rates = np.round(models["concrete"].dropout_, 3).tolist()
+        print(
+            f"(f) predict(return_std=True), 8 -> {len(widths)}x{widths[0]} -> 1, "
+            f"{n_rows} rows, T={T}: dropout=0.1 {fixed:.4f} s, dropout='concrete' "
+            f"(rates {rates}) {learned:.4f} s ({learned / fixed:.3f}x)"
+        )
 
 
 def latency(device, n_calls=200):

@@ -58,6 +58,14 @@ pooled passes), and the refit trains M members. ``--passes`` stays the
 number of components of the predictive mixture: ``passes / M`` passes per
 member.
 
+``--dropout concrete`` learns the dropout rates instead (Concrete dropout,
+Gal, Hron & Kendall 2017: ``ConcreteDropout`` layers on the inputs and on the
+hidden layer, the objective's prior with length-scale 1e-2): one fit per
+split on the whole training split, no grid. With the homoscedastic model the
+estimator's ``tau="auto"`` holds out 10% of those rows and fits tau on them;
+the heteroscedastic model needs no tau. The learned rates of each split are
+in the JSON summary.
+
 Each split is seeded by its index, so ``--split-jobs J`` (J splits at once,
 their grid fits in turn) gives the results of a sequential run on a machine
 with more cores, and so does ``--dask`` (the splits as tasks of a Dask
@@ -84,7 +92,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout import ConcreteDropout, MCDropoutRegressor
 
 
 def read_folder(folder):
@@ -122,10 +130,10 @@ def fit_validation_split(train_index):
 def network(n_features, n_hidden, dropout, noise="homoscedastic"):
     """The paper's network: dropout on the inputs and on one hidden layer."""
     return nn.Sequential(
-        nn.Dropout(dropout),
+        _dropout_layer(dropout),
         nn.Linear(n_features, n_hidden),
         nn.ReLU(),
-        nn.Dropout(dropout),
+        _dropout_layer(dropout),
         nn.Linear(n_hidden, 2 if noise == "heteroscedastic" else 1),
     )
 
@@ -164,7 +172,7 @@ def make_model(
             module=module,
             n_members=len(modules),
             noise=noise,
-            tau="auto" if noise == "heteroscedastic" else tau,
+            tau="auto" if noise == "heteroscedastic" or tau is None else tau,
             weight_decay="auto",
             length_scale=1e-2,
             max_epochs=epochs,
@@ -173,6 +181,10 @@ def make_model(
             **train,
         ),
     )
+
+
+def _dropout_layer(dropout):
+    return ConcreteDropout() if dropout == "concrete" else nn.Dropout(dropout)
 
 
 def evaluate(model, X, y, taus=None, n_groups=1):
@@ -288,7 +300,24 @@ def tau_grid(tau_values, n_fine):
     return sorted(set(tau_values) | set(fine.tolist()))
 
 
+def run_concrete_split(data, k, config, seed):
+    """One fit with learned dropout rates on the training split, then the test."""
+    train, test = data["splits"][k]
+    model = fit_model(data, train, "concrete", None, config, seed + k)
+    rmse, (ll,) = evaluate(model, data["X"][test], data["y"][test])
+    est = model[-1]
+    return {
+        "split": k,
+        "dropout": est.dropout_.tolist(),
+        "tau": getattr(est, "tau_", None),
+        "rmse": rmse,
+        "ll": ll,
+    }
+
+
 def run_split(data, k, config, n_jobs, seed):
+    if config.get("dropout") == "concrete":
+        return run_concrete_split(data, k, config, seed)
     train, test = data["splits"][k]
     fit_idx, val_idx = fit_validation_split(train)
     taus = tau_grid(data["tau_values"], config["fine_tau"])
@@ -341,6 +370,7 @@ def summarise(data, results, config, n_fits, seconds):
         **{key: config[key] for key in sorted(config)},
         "fits": n * n_fits,
         "epochs_run": n * n_fits * config["epochs"],
+        "fraction_of_2018_compute": n_fits * config["epochs"] / (13 * 4000),
         "wall_seconds": seconds,
         "per_split": results,
     }
@@ -388,6 +418,12 @@ def build_parser():
         type=float,
         default=0.0,
         help="beta of the beta-NLL loss with --noise heteroscedastic",
+    )
+    parser.add_argument(
+        "--dropout",
+        choices=["grid", "concrete"],
+        default="grid",
+        help="choose the rate from the data set's grid, or learn it (one fit)",
     )
     parser.add_argument("--fine-tau", type=int, default=100, help="extra tau values")
     parser.add_argument("--per-tau-fits", action="store_true", help="one fit per tau")
@@ -438,6 +474,7 @@ def make_config(args):
         "nll_beta": args.nll_beta,
         "n_members": args.n_members,
         "sequential_grid": args.sequential_grid,
+        "dropout": args.dropout,
     }
 
 
@@ -450,6 +487,8 @@ def main(argv=None):
     per_tau = args.per_tau_fits and args.noise == "homoscedastic"
     # networks trained per split (the grid's and the refit's members)
     n_fits = args.n_members * (1 + n_grid * (len(data["tau_values"]) if per_tau else 1))
+    if args.dropout == "concrete":
+        n_fits = args.n_members
     first, stop = args.splits or (0, None)
     indices = range(len(data["splits"]))[first:stop]
     n_splits = len(indices)
@@ -509,7 +548,8 @@ def dask_backend(address, n_workers):
 def _report(data, r, n_done, n_splits, start):
     print(
         f"{data['name']} split {r['split'] + 1} ({n_done}/{n_splits}): "
-        f"dropout {r['dropout']}, tau {r['tau'] or float('nan'):.4g}, "
+        f"dropout {np.round(r['dropout'], 4).tolist()}, "
+        f"tau {r['tau'] or float('nan'):.4g}, "
         f"test RMSE {r['rmse']:.3f}, test LL {r['ll']:.3f} "
         f"({time.perf_counter() - start:.0f} s)",
         file=sys.stderr,

@@ -18,11 +18,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 from torch import nn
 
+from ._concrete import _ConcreteRegulariser
 from ._mc import _make_runner, _Masks
 from ._network import (
     _ACTIVATIONS,
     _build_mlp,
     _check_dropout_layers,
+    _concrete_layers,
+    _dropout_layers,
+    _MemberDropout,
     _Members,
     _stack_members,
 )
@@ -67,7 +71,8 @@ class _MCDropoutBase(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"concrete"})],
+        "length_scale": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
@@ -91,12 +96,14 @@ class _MCDropoutBase(BaseEstimator):
         y, n_outputs = self._encode_y(y)
         device = _check_device(self.device)
         self._check_param_combinations()
+        self._check_members()
         self._mask_seed, torch_seed, batch_seed, rng = self._seeds()
         train, held_out = self._held_out_rows(X.shape[0], rng)
         Xt, yt = torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)
         self._fit_network(
             Xt[train], yt[train], n_outputs, device, torch_seed, batch_seed
         )
+        self.dropout_ = _fitted_rates(self.net_.module_)
         self._draw_masks()
         held = (None, None) if held_out is None else (Xt[held_out], y[held_out])
         self._fit_after_training(*held)
@@ -120,12 +127,22 @@ class _MCDropoutBase(BaseEstimator):
             )
         return _as_float32(X, "X"), y
 
-    def _criterion_params(self):
-        """The skorch net's criterion and its parameters."""
+    def _criterion_params(self, module):
+        """The skorch net's criterion and its parameters, for ``module``."""
         return {"criterion": self._criterion}
 
     def _check_param_combinations(self):
         """Refuse parameters that are valid alone but not together."""
+
+    def _check_members(self):
+        if self.n_members > 1 and self.dropout == "concrete" and self.module is None:
+            raise ValueError(
+                "dropout='concrete' cannot go with n_members > 1: the members "
+                "are trained as one batched network of fixed-rate dropout "
+                "layers, and learned rates are not stacked. Use n_members=1 "
+                "with dropout='concrete', or a fixed dropout rate with n_members="
+                f"{self.n_members}."
+            )
 
     def _held_out_rows(self, n_samples, rng):
         return slice(None), None
@@ -163,6 +180,10 @@ class _MCDropoutBase(BaseEstimator):
             module = self._build_module(Xt.shape[1], n_outputs, device, torch_seed)
             self.weight_decay_ = self._weight_decay(module, len(yt))
             self.net_ = self._build_net(module, device, batch_seed)
+            if _concrete_layers(module):
+                self.net_.regulariser = _ConcreteRegulariser.from_module(
+                    module, Xt.shape[1], self.length_scale, len(yt)
+                )
             self.net_.fit(Xt, yt)
 
     def _weight_decay(self, module, n_train):
@@ -238,7 +259,7 @@ class _MCDropoutBase(BaseEstimator):
         callbacks = _check_callbacks(self.callbacks)
         if self.lr_schedule == "cosine":
             callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
-        criterion = self._criterion_params()
+        criterion = self._criterion_params(module)
         generator = torch.Generator().manual_seed(seed)
         if isinstance(module, _Members):
             # Each member its own batch order (member 0's that of one network
@@ -249,13 +270,19 @@ class _MCDropoutBase(BaseEstimator):
                 torch.Generator().manual_seed(s)
                 for s in _member_seeds(seed, module.n_members)
             ]
+        # Adam's L2 penalty applies to the weights: not to the biases, the
+        # learned dropout rates or the learned noise level.
+        no_decay = {"weight_decay": 0.0}
         return self._net_class(
             module,
             **criterion,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
             optimizer__fused=device.type in ("cpu", "cuda"),
-            optimizer__param_groups=[("*bias", {"weight_decay": 0.0})],
+            optimizer__param_groups=[
+                (pattern, no_decay)
+                for pattern in ("*bias", "*p_logit", "raw_noise_variance")
+            ],
             lr=self.lr,
             callbacks=callbacks or None,
             max_epochs=self.max_epochs,
@@ -450,6 +477,14 @@ def _has_fast_bfloat16(device):
         capabilities = getattr(torch.cpu, "get_capabilities", dict)()
         return bool(capabilities.get("avx512_bf16") or capabilities.get("amx_bf16"))
     return False
+
+
+def _fitted_rates(module):
+    """Rate of each dropout layer: (n_layers,), or (n_members, n_layers)."""
+    if isinstance(module, _Members):
+        rates = [layer.rates for layer in module if isinstance(layer, _MemberDropout)]
+        return np.array(rates).T
+    return np.array([m.p for m in _dropout_layers(module)])
 
 
 def _member_seeds(seed, n_members):

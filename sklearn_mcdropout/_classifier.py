@@ -43,11 +43,17 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Width of each hidden layer of the default network, each followed by
         ``activation`` and a dropout layer. Ignored if ``module`` is given.
 
-    dropout : float, default=0.1
+    dropout : float or "concrete", default=0.1
         Dropout probability p of every dropout layer of the default network,
         in [0, 1). With ``dropout=0`` the passes are identical and the
-        epistemic part of the uncertainty is zero. Ignored if ``module`` is
-        given.
+        epistemic part of the uncertainty is zero. ``"concrete"`` learns the
+        rate of each layer with the weights (Concrete dropout, Gal, Hron &
+        Kendall 2017; :class:`~sklearn_mcdropout.ConcreteDropout` layers,
+        starting at 0.1): the training loss gets the objective's KL term,
+        which pulls the rates towards 0.5 with a weight of 1 / n_samples, so
+        the rates, and the epistemic part, fall as the data grow. The
+        fitted rates are in ``dropout_``. Ignored if ``module`` is given (a
+        custom network may hold ``ConcreteDropout`` layers itself).
 
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu"}, \
             default="relu"
@@ -67,7 +73,14 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     weight_decay : float, default=1e-4
         L2 penalty on the weights (not the biases), as the ``weight_decay`` of
-        :class:`torch.optim.Adam`.
+        :class:`torch.optim.Adam`. With ``ConcreteDropout`` layers it is
+        added to the prior's weight term of the Concrete objective; 0 leaves
+        that objective alone.
+
+    length_scale : float, default=1e-2
+        Prior length-scale l of the weights in the Concrete dropout objective
+        (the user guide gives it), used only with ``ConcreteDropout`` layers
+        (``dropout="concrete"``). 1e-2 is the value of the authors' code.
 
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
@@ -136,6 +149,13 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     weight_decay_ : float
         The weight decay used in training.
+
+    dropout_ : ndarray of shape (n_dropout_layers,) or \
+            (n_members, n_dropout_layers)
+        The rate of each dropout layer of the fitted network, in registration
+        order: the learned rates of ``ConcreteDropout`` layers, the fixed
+        rates of the others; with ``n_members > 1``, one row per member.
+        The prediction passes draw their masks with these rates.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -211,6 +231,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         n_passes=100,
         n_members=1,
         weight_decay=1e-4,
+        length_scale=1e-2,
         lr=1e-3,
         lr_schedule="constant",
         max_epochs=100,
@@ -228,6 +249,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self.n_passes = n_passes
         self.n_members = n_members
         self.weight_decay = weight_decay
+        self.length_scale = length_scale
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.max_epochs = max_epochs

@@ -30,7 +30,9 @@ from torch.nn import functional as F
 
 from ._network import (
     _ELEMENTWISE,
+    _concrete_layers,
     _dropout_layers,
+    _is_dropout,
     _MemberDropout,
     _Members,
     _noise_variance,
@@ -186,7 +188,7 @@ class _Chain:
             return None
         layers = list(module)
         input_p = None
-        if layers and type(layers[0]) is nn.Dropout:
+        if layers and _is_dropout(layers[0]):
             input_p = layers.pop(0).p
         blocks = []
         while layers:
@@ -194,7 +196,7 @@ class _Chain:
             if type(linear) is not nn.Linear:
                 return None
             act = layers.pop(0) if layers and type(layers[0]) in _ELEMENTWISE else None
-            p = layers.pop(0).p if layers and type(layers[0]) is nn.Dropout else None
+            p = layers.pop(0).p if layers and _is_dropout(layers[0]) else None
             blocks.append((linear, act, p))
         if not blocks or blocks[-1][2] is not None:
             return None
@@ -479,7 +481,7 @@ def _make_runner(module, dtype=torch.float32, device=None):
     outweigh the arithmetic they save there.
     """
     if dtype != torch.float32:
-        module = copy.deepcopy(module).to(dtype)
+        module = _cast(module, dtype)
     if isinstance(module, _Members):
         return _MemberChainRunner(module)
     chain = _Chain.from_module(module)
@@ -489,6 +491,15 @@ def _make_runner(module, dtype=torch.float32, device=None):
     if on_gpu or chain.macs() <= _BATCHED_MAX_MACS:
         return _BatchedChainRunner(chain)
     return _SparseChainRunner(chain, cache=dtype == torch.float32)
+
+
+def _cast(module, dtype):
+    """A copy of ``module`` in ``dtype``, its learned dropout rates unrounded."""
+    cast = copy.deepcopy(module).to(dtype)
+    pairs = zip(_concrete_layers(cast), _concrete_layers(module), strict=True)
+    for layer, fitted in pairs:
+        layer.p_logit = nn.Parameter(fitted.p_logit.detach().clone())
+    return cast
 
 
 def _chunk_elements(device):

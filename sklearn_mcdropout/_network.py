@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._concrete import ConcreteDropout
+
 # Smallest noise variance of the heteroscedastic head, in units of the
 # standardised target (a noise std of 1e-3 of the target's std).
 _NOISE_VARIANCE_FLOOR = 1e-6
@@ -42,14 +44,18 @@ _OTHER_DROPOUTS = (
 
 
 def _build_mlp(n_features, hidden_layer_sizes, activation, dropout, n_outputs=1):
-    """Linear -> activation -> Dropout per hidden layer, then Linear -> n_outputs."""
+    """Linear -> activation -> Dropout per hidden layer, then Linear -> n_outputs.
+
+    ``dropout="concrete"`` puts a :class:`ConcreteDropout` layer (initial rate
+    0.1) where a float puts ``nn.Dropout(dropout)``.
+    """
     layers = []
     n_in = n_features
     for width in hidden_layer_sizes:
         layers += [
             nn.Linear(n_in, width),
             _ACTIVATIONS[activation](),
-            nn.Dropout(dropout),
+            ConcreteDropout() if dropout == "concrete" else nn.Dropout(dropout),
         ]
         n_in = width
     layers.append(nn.Linear(n_in, n_outputs))
@@ -72,30 +78,50 @@ class _AsColumn(nn.Module):
         return self.module(X).reshape(-1, 1)
 
 
+def _is_dropout(layer):
+    """Whether the MC engine samples ``layer``: nn.Dropout or ConcreteDropout."""
+    return type(layer) is nn.Dropout or isinstance(layer, ConcreteDropout)
+
+
 def _dropout_layers(module):
-    """The ``nn.Dropout`` layers of ``module``, in registration order."""
-    return [m for m in module.modules() if type(m) is nn.Dropout]
+    """The dropout layers that the passes sample, in registration order."""
+    return [m for m in module.modules() if _is_dropout(m)]
+
+
+def _concrete_layers(module):
+    """The :class:`ConcreteDropout` layers of ``module``, in registration order."""
+    return [m for m in module.modules() if isinstance(m, ConcreteDropout)]
 
 
 def _check_dropout_layers(module):
     """Raise unless ``module`` has dropout layers the MC engine can sample."""
-    unsupported = sorted(
-        {type(m).__name__ for m in module.modules() if isinstance(m, _OTHER_DROPOUTS)}
-    )
+    unsupported = [
+        f"{name!r} ({type(m).__name__})"
+        for name, m in module.named_modules()
+        if isinstance(m, _OTHER_DROPOUTS)
+    ]
     if unsupported:
         raise ValueError(
-            f"module contains dropout layers of type {unsupported}; only "
-            "torch.nn.Dropout layers are supported for Monte Carlo sampling."
+            f"module contains the dropout layers {', '.join(unsupported)}; only "
+            "torch.nn.Dropout and sklearn_mcdropout.ConcreteDropout layers are "
+            "supported for Monte Carlo sampling."
         )
     layers = _dropout_layers(module)
     if not layers:
         raise ValueError(
-            "module has no torch.nn.Dropout layer: MC dropout needs at least one "
-            "to sample from. Add nn.Dropout layers to the network."
+            "module has no torch.nn.Dropout or ConcreteDropout layer: MC dropout "
+            "needs at least one to sample from. Add dropout layers to the network."
         )
-    bad = [m.p for m in layers if not 0 <= m.p < 1]
+    bad = [
+        f"{name!r} (p={m.p!r})"
+        for name, m in module.named_modules()
+        if _is_dropout(m) and not 0 <= m.p < 1
+    ]
     if bad:
-        raise ValueError(f"module has dropout rates {bad}; each must be in [0, 1).")
+        raise ValueError(
+            f"module has the dropout layers {', '.join(bad)}; each rate must be "
+            "in [0, 1)."
+        )
     return layers
 
 

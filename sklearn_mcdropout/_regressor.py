@@ -18,8 +18,8 @@ from ._base import (
     _MCDropoutBase,
 )
 from ._mc import _make_runner, _mc_moments, _mc_samples
-from ._network import _AsColumn, _dropout_layers, _noise_variance
-from ._training import _BetaGaussianNLL, _RegressorNet
+from ._network import _AsColumn, _concrete_layers, _dropout_layers, _noise_variance
+from ._training import _BetaGaussianNLL, _HomoscedasticNLL, _RegressorNet
 
 #: Most rows of ``predict(X, return_cov=True)``, which builds an
 #: (n_samples, n_samples) matrix; above it it refuses.
@@ -56,11 +56,23 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         thousand rows in seconds to minutes on a CPU. Ignored if ``module``
         is given.
 
-    dropout : float, default=0.1
+    dropout : float or "concrete", default=0.1
         Dropout probability p of every dropout layer of the default network,
         in [0, 1). 0.1 is the rate of the reference study; with ``dropout=0``
         the passes are identical and the uncertainty reduces to ``1 / tau_``.
-        Ignored if ``module`` is given.
+        ``"concrete"`` learns the rate of each layer with the weights
+        (Concrete dropout, Gal, Hron & Kendall 2017;
+        :class:`~sklearn_mcdropout.ConcreteDropout` layers, starting at 0.1):
+        the training loss becomes the objective of the paper, the Gaussian
+        negative log-likelihood plus a KL term of weight 1 / n_samples that
+        pulls the rates towards 0.5, so the rates, and the epistemic part,
+        fall as the data grow; one fit replaces a grid over the rate. With
+        ``noise="homoscedastic"`` the likelihood's noise level is ``1 /
+        tau`` or, with ``tau="auto"``, learned with the weights (``tau_`` is
+        still fitted on held-out rows). The fitted rates are in
+        ``dropout_``; the user guide gives the objective. Ignored if
+        ``module`` is given (a custom network may hold ``ConcreteDropout``
+        layers itself).
 
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu"}, \
             default="relu"
@@ -126,11 +138,15 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         and tau the precision of the standardised target (p is the mean rate
         of the dropout layers for a custom ``module``); "auto" needs a numeric
         ``tau``, except with ``noise="heteroscedastic"``, whose loss is the
-        likelihood itself and takes tau = 1.
+        likelihood itself and takes tau = 1. With ``ConcreteDropout`` layers
+        (``dropout="concrete"``) the prior's weight term is part of the
+        Concrete objective: "auto" adds nothing to it (``weight_decay_`` is
+        0) and a number adds that L2 penalty on top.
 
     length_scale : float, default=1e-2
         Prior length-scale l of the weights, used when
-        ``weight_decay="auto"``. 1e-2 is the value of the authors' code.
+        ``weight_decay="auto"`` and in the Concrete dropout objective.
+        1e-2 is the value of the authors' code.
 
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
@@ -223,6 +239,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     weight_decay_ : float
         The weight decay used in training.
 
+    dropout_ : ndarray of shape (n_dropout_layers,) or \
+            (n_members, n_dropout_layers)
+        The rate of each dropout layer of the fitted network, in registration
+        order: the learned rates of ``ConcreteDropout`` layers, the fixed
+        rates of the others; with ``n_members > 1``, one row per member.
+        The prediction passes draw their masks with these rates.
+
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
 
@@ -303,7 +326,6 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         **_MCDropoutBase._parameter_constraints,
         "tau": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "length_scale": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "noise": [StrOptions({"homoscedastic", "heteroscedastic"})],
         "nll_beta": [Interval(Real, 0, 1, closed="both")],
@@ -396,10 +418,20 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """The mean, and with noise="heteroscedastic" the raw noise variance."""
         return 2 if self.noise == "heteroscedastic" else 1
 
-    def _criterion_params(self):
-        if self.noise == "homoscedastic":
-            return super()._criterion_params()
-        return {"criterion": _BetaGaussianNLL, "criterion__beta": self.nll_beta}
+    def _criterion_params(self, module):
+        if self.noise == "heteroscedastic":
+            return {"criterion": _BetaGaussianNLL, "criterion__beta": self.nll_beta}
+        if not _concrete_layers(module):
+            return super()._criterion_params(module)
+        # The Concrete objective weighs the likelihood against the KL term,
+        # so it needs the likelihood's scale: tau, or a noise level learned
+        # with the weights when tau="auto".
+        fixed = None if self.tau == "auto" else 1 / self._tau_scaled()
+        return {"criterion": _HomoscedasticNLL, "criterion__noise_variance": fixed}
+
+    def _tau_scaled(self):
+        """The numeric tau in the units of the standardised target."""
+        return self.tau * self._y_divisor() ** 2
 
     def _check_param_combinations(self):
         if self.noise == "heteroscedastic" and self.tau != "auto":
@@ -407,12 +439,6 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 "noise='heteroscedastic' learns the noise level of each input, "
                 f"and a fixed model precision cannot go with it: got tau={self.tau!r}; "
                 "use tau='auto' (the default)."
-            )
-        homoscedastic = self.noise == "homoscedastic"
-        if self.weight_decay == "auto" and self.tau == "auto" and homoscedastic:
-            raise ValueError(
-                "weight_decay='auto' derives the weight decay from the model "
-                "precision and needs a numeric tau, got tau='auto'."
             )
 
     def _held_out_rows(self, n_samples, rng):
@@ -656,16 +682,21 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     def _resolve_weight_decay(self, module, n_train):
         if self.weight_decay != "auto":
             return float(self.weight_decay)
+        if _concrete_layers(module):
+            return 0.0  # the prior's weight term is in the Concrete objective
+        if self.noise == "homoscedastic" and self.tau == "auto":
+            raise ValueError(
+                "weight_decay='auto' derives the weight decay from the model "
+                "precision and needs a numeric tau, got tau='auto' (or use "
+                "dropout='concrete', whose objective learns the noise level)."
+            )
         # lambda = l^2 (1 - p) / (2 N tau) of the authors' code, with tau in
         # the units of the standardised target; torch's decay is 2 * lambda.
         # The heteroscedastic loss is the likelihood itself, whose precision
         # the network predicts: tau = 1 there (as in Gal et al.'s Concrete
         # dropout code, whose weight regulariser is l^2 / N).
         dropout = np.mean([layer.p for layer in _dropout_layers(module)])
-        if self.noise == "heteroscedastic":
-            tau_scaled = 1.0
-        else:
-            tau_scaled = self.tau * self._y_divisor() ** 2
+        tau_scaled = 1.0 if self.noise == "heteroscedastic" else self._tau_scaled()
         return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
 
     def _fit_noise_level(self, X_held_out, y_held_out):

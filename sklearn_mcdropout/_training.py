@@ -168,9 +168,48 @@ class _BetaGaussianNLL(nn.Module):
         return nll.mean()
 
 
-class _RegressorNet(_LeanEpochs, NeuralNetRegressor):
+class _HomoscedasticNLL(nn.Module):
+    """Gaussian negative log-likelihood with one noise variance for every row.
+
+    Per row (log sigma^2 + (y - mu)^2 / sigma^2) / 2, with sigma^2 the given
+    ``noise_variance``, or, if None, softplus of a parameter trained with the
+    network (the Concrete dropout objective of a homoscedastic model needs
+    the likelihood's scale, see ``_concrete._ConcreteRegulariser``).
+    """
+
+    def __init__(self, noise_variance=None):
+        super().__init__()
+        self.noise_variance = noise_variance
+        if noise_variance is None:
+            self.raw_noise_variance = nn.Parameter(torch.zeros(()))
+
+    def forward(self, y_pred, y_true):
+        if self.noise_variance is None:
+            var = _noise_variance(self.raw_noise_variance)
+        else:
+            var = torch.as_tensor(self.noise_variance, dtype=y_pred.dtype)
+        return 0.5 * (torch.log(var) + (y_true - y_pred) ** 2 / var).mean()
+
+
+class _Regularised:
+    """Mixin for a skorch net: ``regulariser(module_)`` added to the training loss.
+
+    The Concrete dropout KL term (``_concrete._ConcreteRegulariser``), or
+    nothing when ``regulariser`` is None.
+    """
+
+    regulariser = None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training and self.regulariser is not None:
+            loss = loss + self.regulariser(self.module_)
+        return loss
+
+
+class _RegressorNet(_Regularised, _LeanEpochs, NeuralNetRegressor):
     """skorch's ``NeuralNetRegressor`` with lean training epochs."""
 
 
-class _ClassifierNet(_LeanEpochs, NeuralNetClassifier):
+class _ClassifierNet(_Regularised, _LeanEpochs, NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier`` with lean training epochs."""

@@ -21,7 +21,10 @@ def _small_classifier(**params):
     [
         _small_regressor(),
         _small_regressor(noise="heteroscedastic"),
+        _small_regressor(dropout="concrete"),
+        _small_regressor(dropout="concrete", noise="heteroscedastic"),
         _small_classifier(),
+        _small_classifier(dropout="concrete"),
         _small_regressor(n_members=3),
         _small_classifier(n_members=3),
     ],

@@ -210,3 +210,15 @@ def test_plot_heteroscedastic_1d(tmp_path):
     inside = _number(r"heteroscedastic: .* epistemic std ([\d.]+) inside", out)
     far = _number(r"heteroscedastic: .* inside, ([\d.]+) at", out)
     assert far > 2 * inside
+
+
+def test_plot_concrete_dropout(tmp_path):
+    out = _run_example("plot_concrete_dropout.py", tmp_path)
+    assert (tmp_path / "concrete_dropout_bands.png").stat().st_size > 10_000
+    assert "N =  3000, fixed p = 0.1: rates [0.1 0.1]" in out
+    rate_30 = _number(r"N =    30, learned p    : rates \[([\d.]+)", out)
+    rate_3000 = _number(r"N =  3000, learned p    : rates \[([\d.]+)", out)
+    # Even in quick mode (600 steps per fit) the rates fall with the data.
+    assert rate_3000 < rate_30 / 2
+    ratio = _number(r"N = 100 over N = 10,000: ([\d.]+)x", out)
+    assert ratio > 1

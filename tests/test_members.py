@@ -245,3 +245,22 @@ def test_members_as_a_list_are_kept_by_pickle_and_refused_by_skops(ensemble, tmp
     np.testing.assert_array_equal(loaded.predict_passes(X), ensemble.predict_passes(X))
     with pytest.raises(TypeError, match=r"list of torch\.nn\.Module instances"):
         sio.dump(ensemble, tmp_path / "model.skops")
+
+
+def test_fitted_rates_have_one_row_per_member(ensemble):
+    np.testing.assert_array_equal(ensemble.dropout_, np.array([RATES, RATES]).T)
+
+
+def test_concrete_dropout_members_are_refused_clearly():
+    est = MCDropoutRegressor((8,), dropout="concrete", n_members=2, max_epochs=1)
+    with pytest.raises(ValueError, match="dropout='concrete' cannot go with n_members"):
+        est.fit(X, Y)
+    # A custom chain of ConcreteDropout layers cannot be stacked either.
+    from sklearn_mcdropout import ConcreteDropout
+
+    module = nn.Sequential(
+        nn.Linear(3, 8), nn.ReLU(), ConcreteDropout(), nn.Linear(8, 1)
+    )
+    est = MCDropoutRegressor(module=module, n_members=2, max_epochs=1)
+    with pytest.raises(ValueError, match="ConcreteDropout"):
+        est.fit(X, Y)

@@ -206,7 +206,10 @@ BAD_PARAMS = {
     "zero width": (dict(hidden_layer_sizes=(8, 0)), "hidden_layer_sizes must be"),
     "activation": (dict(activation="swish"), "'activation' parameter .* among"),
     "device": (dict(device="tpu"), "device='tpu' is not a torch device"),
-    "no dropout layer": (dict(module=nn.Linear(3, 1)), "no torch.nn.Dropout layer"),
+    "no dropout layer": (
+        dict(module=nn.Linear(3, 1)),
+        "no torch.nn.Dropout or ConcreteDropout layer",
+    ),
     "other dropout": (
         dict(
             module=nn.Sequential(nn.Linear(3, 4), nn.AlphaDropout(0.1), nn.Linear(4, 1))
