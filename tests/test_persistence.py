@@ -98,7 +98,13 @@ VARIANTS = {
     "lr_schedule cosine": (lambda: _reg(lr_schedule="cosine"), Y),
     "torch.device": (lambda: _reg(device=torch.device("cpu")), Y),
     "RandomState": (lambda: _reg(random_state=np.random.RandomState(0)), Y),
+    "concrete": (lambda: _reg(dropout="concrete"), Y),
+    "concrete heteroscedastic": (
+        lambda: _reg(dropout="concrete", noise="heteroscedastic"),
+        Y,
+    ),
     "classifier": (lambda: _clf(), LABELS),
+    "classifier concrete": (lambda: _clf(dropout="concrete"), LABELS),
     "3 members": (lambda: _reg(n_members=3), Y),
     "3 members heteroscedastic": (
         lambda: _reg(n_members=3, noise="heteroscedastic"),
