@@ -1,6 +1,7 @@
 """The default network, the checks a custom network must pass, and members."""
 
 import copy
+import re
 
 import torch
 from torch import nn
@@ -239,22 +240,36 @@ _CHAIN = nn.Sequential.forward
 
 
 def _chain_layers(module):
-    """The layers of an ``nn.Sequential`` chain, or a ValueError saying why not."""
+    """The layers of an ``nn.Sequential`` chain, or a ValueError saying why not.
+
+    A chain is an optional input Dropout, then blocks of Linear, an optional
+    elementwise activation and an optional Dropout, the last block without
+    one: the form the member runner computes.
+    """
     sequential = isinstance(module, nn.Sequential)
     layers = list(module) if sequential and type(module).forward is _CHAIN else None
-    allowed = (nn.Linear, nn.Dropout, *_ELEMENTWISE)
-    if layers is None or any(type(layer) not in allowed for layer in layers):
+    kinds = None if layers is None else "".join(_kind(layer) for layer in layers)
+    if kinds is None or not re.fullmatch(r"D?(LA?D?)*LA?", kinds):
         raise ValueError(
             "n_members > 1 trains the members as one batched network, which "
             "needs each network to be a torch.nn.Sequential (or a subclass "
-            "keeping its forward) of Linear, "
-            "elementwise activation (ReLU, Tanh, Sigmoid, Identity, GELU, ELU, "
-            "LeakyReLU, SiLU, Softplus) and Dropout layers; got "
-            f"{type(module).__name__}"
+            "keeping its forward) of an optional input Dropout, then Linear "
+            "layers each followed by an optional elementwise activation (ReLU, "
+            "Tanh, Sigmoid, Identity, GELU, ELU, LeakyReLU, SiLU, Softplus) "
+            "and an optional Dropout, ending with a Linear layer and its "
+            f"activation; got {type(module).__name__}"
             + ("" if layers is None else f" with layers {_describe(layers)}")
             + ". Use n_members=1 with this module, or such a chain."
         )
     return layers
+
+
+def _kind(layer):
+    if type(layer) is nn.Linear:
+        return "L"
+    if type(layer) is nn.Dropout:
+        return "D"
+    return "A" if type(layer) in _ELEMENTWISE else "?"
 
 
 def _layer_key(layer):

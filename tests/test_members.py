@@ -230,8 +230,15 @@ class _NotAChain(nn.Module):
         ([_chain(0.1), _chain(0.1),
           nn.Sequential(nn.Dropout(0.1), nn.Linear(3, 5), nn.Linear(5, 1))],
          "member 2 differs from member 0"),
+        (nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.1), nn.ReLU(),
+                       nn.Linear(4, 1)), r"layers \[Linear, Dropout, ReLU"),
+        (nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1),
+                       nn.Dropout(0.1)), "ending with a Linear layer"),
     ],
-    ids=["not a Sequential", "BatchNorm", "list too short", "other architecture"],
+    ids=[
+        "not a Sequential", "BatchNorm", "list too short", "other architecture",
+        "dropout before the activation", "dropout on the output",
+    ],
 )  # fmt: skip
 def test_modules_that_cannot_be_stacked_are_refused_clearly(module, match):
     est = MCDropoutRegressor(module=module, n_members=3, max_epochs=1)
