@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
@@ -271,3 +272,26 @@ def test_concrete_dropout_members_are_refused_clearly():
     est = MCDropoutRegressor(module=module, n_members=2, max_epochs=1)
     with pytest.raises(ValueError, match="ConcreteDropout"):
         est.fit(X, Y)
+
+
+class _CountBatches(Callback):
+    """A callback with a batch hook: training runs skorch's own loop."""
+
+    def initialize(self):
+        self.n_batches_ = 0
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        self.n_batches_ += 1
+
+
+def test_members_train_in_skorchs_loop_too():
+    # A batch hook keeps skorch's per-batch loop; the members' step is the same.
+    params = dict(hidden_layer_sizes=(8,), n_members=2, max_epochs=2, random_state=0)
+    lean = MCDropoutRegressor(**params).fit(X, Y)
+    counter = _CountBatches()
+    hooked = MCDropoutRegressor(callbacks=[counter], **params).fit(X, Y)
+    assert hooked.net_.callbacks_[-1][1].n_batches_ == 2 * 1  # 60 rows, batch 64
+    np.testing.assert_allclose(
+        hooked.predict_passes(X), lean.predict_passes(X), rtol=1e-6, atol=1e-6
+    )
