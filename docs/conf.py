@@ -73,6 +73,8 @@ autodoc_default_options = {
 }
 autodoc_typehints = "none"
 numpydoc_show_class_members = True
+# A torch layer: its table lists its own members, not torch.nn.Module's.
+numpydoc_show_inherited_class_members = {"sklearn_mcdropout.ConcreteDropout": False}
 numpydoc_class_members_toctree = False
 
 # -- sphinx-gallery -------------------------------------------------------------

@@ -1,7 +1,7 @@
 """
-=========================================================
+===============================================================
 Learned dropout rates: an epistemic part that shrinks with data
-=========================================================
+===============================================================
 
 With a fixed dropout rate p the spread of the passes, the epistemic part of
 the uncertainty, has a size that p sets and the data do not: it stays about
