@@ -38,6 +38,8 @@ def _small_classifier(**params):
         _small_regressor(dropout="concrete", noise="heteroscedastic"),
         _small_classifier(),
         _small_classifier(dropout="concrete"),
+        _small_regressor(n_members=3),
+        _small_classifier(n_members=3),
     ],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
