@@ -18,9 +18,17 @@ for reference. The estimator is timed without and with ``sample_weight``
 (random weights from 0.5 to 2), whose weighted loss must not cost more than
 noise.
 
-    python benchmarks/bench_fit.py                  # full run, a few minutes
+Then ensembles (``n_members``), on both networks, side by side in one run:
+an epoch of M = 1, 5 and 10 members trained as one batched module against M
+sequential fits of one network (M times the epoch of one member, which is
+what M fits one after another cost per epoch; on the UCI network the M
+sequential fits are also run and timed, their best epochs summed). Targets:
+5 members at most 1.5x one member on the UCI network, 5.3x on the report's.
+
+    python benchmarks/bench_fit.py                  # full run, several minutes
     python benchmarks/bench_fit.py --quick          # smaller sizes, seconds
     python benchmarks/bench_fit.py --device cuda    # on a GPU
+    python benchmarks/bench_fit.py --members-only   # only the ensembles
 """
 
 import argparse
@@ -91,11 +99,20 @@ def _sync(device):
 
 
 def estimator_epochs(
-    module, X, y, batch_size, n_epochs, weight_decay, device, sample_weight=None
+    module,
+    X,
+    y,
+    batch_size,
+    n_epochs,
+    weight_decay,
+    device,
+    sample_weight=None,
+    n_members=1,
 ):
     """MCDropoutRegressor fit; best epoch time from skorch's history."""
     est = MCDropoutRegressor(
         module=module,
+        n_members=n_members,
         device=device,
         tau=1.0,
         weight_decay=weight_decay,
@@ -156,11 +173,61 @@ def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
     )
 
 
+def compare_members(name, make_module, X, y, batch_size, n_epochs, rounds, device,
+                    run_sequential):  # fmt: skip
+    """Epoch of M = 1, 5, 10 members against M sequential one-network fits."""
+    sizes = (1, 5, 10)
+    batched = {m: [] for m in sizes}
+    sequential = {m: [] for m in sizes if m > 1} if run_sequential else {}
+
+    def module():
+        torch.manual_seed(0)
+        return make_module()
+
+    for _ in range(rounds):
+        for m in sizes:
+            batched[m].append(
+                estimator_epochs(
+                    module(), X, y, batch_size, n_epochs, 1e-4, device, n_members=m
+                )
+            )
+        for m in sequential:
+            sequential[m].append(
+                sum(
+                    estimator_epochs(module(), X, y, batch_size, n_epochs, 1e-4, device)
+                    for _ in range(m)
+                )
+            )
+    one = min(batched[1])
+    print(
+        f"{name}, ensembles (best epoch of {rounds} rounds x {n_epochs} epochs):",
+        flush=True,
+    )
+    for m in sizes:
+        t = min(batched[m])
+        kind = "members batched" if m > 1 else "member (plain) "
+        line = f"  {m:2d} {kind}  {t * 1e3:9.1f} ms/epoch"
+        line += f"  {t / one:5.2f}x one member"
+        if m > 1:
+            line += f"   {m} sequential fits: {m * one * 1e3:9.1f} ms/epoch (M x one)"
+            if m in sequential:
+                line += f", run: {min(sequential[m]) * 1e3:.1f}"
+            line += f"   batched / sequential {t / (m * one):.2f}"
+        print(line, flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
+    parser.add_argument("--members-only", action="store_true")
+    parser.add_argument(
+        "--members-rows",
+        type=int,
+        default=4096,
+        help="rows of the report network's ensemble epochs",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -171,18 +238,31 @@ def main():
     n_rows, width = (2048, 256) if args.quick else (16512, 1024)
     X = rng.normal(size=(n_rows, 8))
     y = X @ rng.normal(size=8) + rng.normal(size=n_rows)
-    compare(
-        f"report network 8 -> 4x{width}, batch 64",
-        lambda: report_network(width),
-        X, y, 64, n_epochs=2 if args.quick else 3, rounds=2, device=device,
+    X_uci = rng.normal(size=(455, 13))
+    y_uci = X_uci @ rng.normal(size=13) + rng.normal(size=455)
+    report = f"report network 8 -> 4x{width}, batch 64"
+    uci = "UCI network 13 -> 50 -> 1, batch 32"
+    uci_epochs = 20 if args.quick else 100
+    if not args.members_only:
+        compare(
+            report, lambda: report_network(width),
+            X, y, 64, n_epochs=2 if args.quick else 3, rounds=2, device=device,
+        )  # fmt: skip
+        compare(
+            uci, uci_network, X_uci, y_uci, 32, n_epochs=uci_epochs, rounds=3,
+            device=device,
+        )  # fmt: skip
+    compare_members(
+        uci, uci_network, X_uci, y_uci, 32, n_epochs=uci_epochs // 2, rounds=3,
+        device=device, run_sequential=True,
     )  # fmt: skip
-
-    X = rng.normal(size=(455, 13))
-    y = X @ rng.normal(size=13) + rng.normal(size=455)
-    compare(
-        "UCI network 13 -> 50 -> 1, batch 32",
-        uci_network,
-        X, y, 32, n_epochs=20 if args.quick else 100, rounds=3, device=device,
+    # The report's network on fewer rows (an epoch of 10 members of 16,512
+    # rows lasts minutes on 2 cores; the ratios do not depend on the rows).
+    n_members_rows = min(n_rows, args.members_rows)
+    compare_members(
+        f"{report}, {n_members_rows} rows", lambda: report_network(width),
+        X[:n_members_rows], y[:n_members_rows], 64, n_epochs=2, rounds=1,
+        device=device, run_sequential=False,
     )  # fmt: skip
 
 

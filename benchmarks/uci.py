@@ -40,6 +40,24 @@ decay is the prior's with tau = 1 (the loss is the likelihood itself), and
 the log-likelihood is that of the mixture of the passes' own Gaussians,
 log[(1/T) sum_t N(y; y_t, sigma_t^2)].
 
+How it runs: the grid's networks of a split, one per dropout rate, are
+trained at once as one batched model (``MCDropoutRegressor(n_members=...)``
+with a list of the members' networks, each with its own rate; each starts
+from the initial weights the sequential protocol gives it), and scored from
+the passes of each member over the whole tau grid at once: one
+log-sum-exp over the passes for all taus, in float32 (against float64 the
+log-likelihoods differ by less than 1e-5; ``tests/test_uci_protocol.py``).
+The members' weight decay is the mean of their rates' (below 1e-6 on these
+sets and within 10% of each rate's). ``--sequential-grid`` trains one
+network per rate, one after another, as before; ``--per-tau-fits`` does too.
+
+``--n-members M`` makes the model an ensemble of M MC dropout networks per
+dropout rate (deep ensembles of MC dropout networks): the grid trains M x
+rates members at once, each rate's M members are scored together (their
+pooled passes), and the refit trains M members. ``--passes`` stays the
+number of components of the predictive mixture: ``passes / M`` passes per
+member.
+
 ``--dropout concrete`` learns the dropout rates instead (Concrete dropout,
 Gal, Hron & Kendall 2017: ``ConcreteDropout`` layers on the inputs and on the
 hidden layer, the objective's prior with length-scale 1e-2): one fit per
@@ -50,12 +68,16 @@ in the JSON summary.
 
 Each split is seeded by its index, so ``--split-jobs J`` (J splits at once,
 their grid fits in turn) gives the results of a sequential run on a machine
-with more cores.
+with more cores, and so does ``--dask`` (the splits as tasks of a Dask
+cluster through joblib's Dask backend: ``--dask-scheduler ADDRESS`` for an
+existing cluster, else a local one of ``--split-jobs`` single-threaded
+worker processes; needs the ``dask`` extra).
 
     python benchmarks/uci.py --data ../shared/data/uci/yacht --json out.json
 """
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -63,7 +85,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_backend
 from scipy.special import logsumexp
 from scipy.stats import norm
 from sklearn.pipeline import make_pipeline
@@ -71,7 +93,6 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_mcdropout import ConcreteDropout, MCDropoutRegressor
-from sklearn_mcdropout.metrics import mc_log_likelihood
 
 
 def read_folder(folder):
@@ -106,32 +127,56 @@ def fit_validation_split(train_index):
     return train_index[:n_fit], train_index[n_fit:]
 
 
+def network(n_features, n_hidden, dropout, noise="homoscedastic"):
+    """The paper's network: dropout on the inputs and on one hidden layer."""
+    return nn.Sequential(
+        _dropout_layer(dropout),
+        nn.Linear(n_features, n_hidden),
+        nn.ReLU(),
+        _dropout_layer(dropout),
+        nn.Linear(n_hidden, 2 if noise == "heteroscedastic" else 1),
+    )
+
+
+def member_networks(n_features, n_hidden, rates, n_members, seed, noise):
+    """``n_members`` networks per rate, rate-major; the first of each rate
+    starts from the weights of the single network of that rate (``seed``)."""
+    modules = []
+    with torch.random.fork_rng():
+        for dropout in rates:
+            torch.manual_seed(seed)
+            modules += [
+                network(n_features, n_hidden, dropout, noise) for _ in range(n_members)
+            ]
+    return modules
+
+
 def make_model(
     n_features, n_hidden, dropout, tau, epochs, passes, seed, noise="homoscedastic",
-    **train,
+    n_members=1, **train,
 ):  # fmt: skip
-    """Pipeline of StandardScaler and the paper's one-hidden-layer network."""
+    """Pipeline of StandardScaler and the paper's one-hidden-layer network.
+
+    ``dropout`` is a rate, or a list of rates: then the model holds
+    ``n_members`` members per rate, trained at once, with ``passes //
+    n_members`` passes each.
+    """
     # The initial weights come from ``seed`` alone, not from the process's
     # global RNG, so a fit gives the same network in any worker.
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        module = nn.Sequential(
-            _dropout_layer(dropout),
-            nn.Linear(n_features, n_hidden),
-            nn.ReLU(),
-            _dropout_layer(dropout),
-            nn.Linear(n_hidden, 2 if noise == "heteroscedastic" else 1),
-        )
+    rates = dropout if isinstance(dropout, list) else [dropout]
+    modules = member_networks(n_features, n_hidden, rates, n_members, seed, noise)
+    module = modules if len(modules) > 1 else modules[0]
     return make_pipeline(
         StandardScaler(),
         MCDropoutRegressor(
             module=module,
+            n_members=len(modules),
             noise=noise,
             tau="auto" if noise == "heteroscedastic" or tau is None else tau,
             weight_decay="auto",
             length_scale=1e-2,
             max_epochs=epochs,
-            n_passes=passes,
+            n_passes=max(1, passes // n_members),
             random_state=seed,
             **train,
         ),
@@ -142,26 +187,79 @@ def _dropout_layer(dropout):
     return ConcreteDropout() if dropout == "concrete" else nn.Dropout(dropout)
 
 
-def evaluate(model, X, y, taus=None):
+def evaluate(model, X, y, taus=None, n_groups=1):
     """RMSE of the MC mean and the paper's MC log-likelihood for each tau.
 
-    With the heteroscedastic model, one log-likelihood: that of the passes'
-    own Gaussians (``taus`` is ignored).
+    With ``n_groups`` > 1 the members form that many equal groups (a rate's
+    members, rate-major) scored apart: a list of (RMSE, log-likelihoods)
+    per group. With the heteroscedastic model, one log-likelihood: that of
+    the passes' own Gaussians (``taus`` is ignored).
     """
     est = model[-1]
     passes, noise_std = est.predict_passes(model[0].transform(X), True)
+    groups = [
+        (_group(passes, est, g, n_groups), _group(noise_std, est, g, n_groups))
+        for g in range(n_groups)
+    ]
+    scores = [_score(est, y, p, s, taus) for p, s in groups]
+    return scores if n_groups > 1 else scores[0]
+
+
+def _group(values, est, g, n_groups):
+    """Group g's passes: columns t * M + m of its members m, as (n, T * M / G)."""
+    n_passes, n_members = est.n_passes, est.n_members
+    per_group = n_members // n_groups
+    values = values.reshape(len(values), n_passes, n_members)
+    return values[:, :, g * per_group : (g + 1) * per_group].reshape(len(values), -1)
+
+
+def _score(est, y, passes, noise_std, taus):
     rmse = float(np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
     if est.noise == "heteroscedastic":
         log_pdf = norm.logpdf(y[:, None], passes, noise_std)
         n_passes = passes.shape[1]
         return rmse, [float(np.mean(logsumexp(log_pdf, axis=1) - np.log(n_passes)))]
     taus = [est.tau_] if taus is None else taus
-    return rmse, [float(mc_log_likelihood(y, passes, tau)) for tau in taus]
+    return rmse, log_likelihoods(y, passes, taus).tolist()
+
+
+def log_likelihoods(y, passes, taus, chunk=2**18):
+    """``mc_log_likelihood(y, passes, tau)`` for every tau of ``taus`` at once.
+
+    Per row, log (1/T) sum_t N(y; y_t, 1/tau) = -tau d_0 / 2 + log sum_t
+    exp(-tau (d_t - d_0) / 2) - log T + log(tau / (2 pi)) / 2, with d_t = (y
+    - y_t)^2 and d_0 the row's smallest: one log-sum-exp over the passes for
+    all taus, whose largest term is exp(0) = 1 (so no overflow and no search
+    for the maximum), in float32, so its error is a few float32 roundings of
+    log T whatever the size of d_0 (d_t - d_0, -tau d_0 / 2 and the sums over
+    rows in float64). In chunks of rows of at most ``chunk`` values, which
+    stay in the CPU's cache.
+    """
+    d = (y[:, None] - passes) ** 2
+    d0 = d.min(axis=1)
+    spread = torch.as_tensor(d - d0[:, None], dtype=torch.float32)
+    taus = np.asarray(taus, dtype=np.float64)
+    half_tau = torch.as_tensor(-0.5 * taus, dtype=torch.float32)
+    n_rows, n_passes = spread.shape
+    step = max(1, chunk // n_passes)
+    total = torch.zeros(len(taus), dtype=torch.float64)
+    with torch.inference_mode():
+        for start in range(0, n_rows, step):
+            part = spread[start : start + step]
+            for k in range(len(taus)):
+                terms = torch.mul(part, half_tau[k]).exp_()
+                total[k] += terms.sum(dim=1).log_().double().sum()
+    nearest = -0.5 * taus * d0.mean()
+    return (
+        nearest + total.numpy() / n_rows - np.log(n_passes)
+        + 0.5 * np.log(taus / (2 * np.pi))
+    )  # fmt: skip
 
 
 def fit_model(data, fit_idx, dropout, tau, config, seed, **extra):
     """The protocol's model fitted on ``fit_idx`` (``extra``: more estimator
-    parameters, such as ``callbacks``)."""
+    parameters, such as ``callbacks``); ``dropout`` a rate or a list of rates
+    (one batched model, ``config["n_members"]`` members per rate)."""
     torch.set_num_threads(1)  # one fit per core when run in parallel
     X, y = data["X"], data["y"]
     model = make_model(
@@ -176,6 +274,7 @@ def fit_model(data, fit_idx, dropout, tau, config, seed, **extra):
         lr_schedule=config["lr_schedule"],
         batch_size=config["batch_size"],
         noise=config.get("noise", "homoscedastic"),
+        n_members=config.get("n_members", 1),
         **({"nll_beta": config["nll_beta"]} if config.get("nll_beta") else {}),
         **extra,
     )
@@ -183,9 +282,15 @@ def fit_model(data, fit_idx, dropout, tau, config, seed, **extra):
 
 
 def fit_and_score(data, fit_idx, score_idx, dropout, tau, taus, config, seed):
-    """Fit on ``fit_idx``; RMSE and log-likelihoods (one per tau) on ``score_idx``."""
+    """Fit on ``fit_idx``; RMSE and log-likelihoods (one per tau) on ``score_idx``.
+
+    With a list of rates, one batched fit and a (RMSE, log-likelihoods) per
+    rate.
+    """
     model = fit_model(data, fit_idx, dropout, tau, config, seed)
-    return evaluate(model, data["X"][score_idx], data["y"][score_idx], taus)
+    n_groups = len(dropout) if isinstance(dropout, list) else 1
+    X, y = data["X"][score_idx], data["y"][score_idx]
+    return evaluate(model, X, y, taus, n_groups=n_groups)
 
 
 def tau_grid(tau_values, n_fine):
@@ -223,10 +328,17 @@ def run_split(data, k, config, n_jobs, seed):
     else:
         tau_train = float(np.median(data["tau_values"]))
         fits = [(p, tau_train, taus) for p in data["dropout_rates"]]
-    scores = Parallel(n_jobs=n_jobs)(
-        delayed(fit_and_score)(data, fit_idx, val_idx, p, t, ts, config, seed + k)
-        for p, t, ts in fits
-    )
+    batched = not (config["per_tau_fits"] or config.get("sequential_grid"))
+    if batched and len(fits) > 1:
+        rates, tau_train = [p for p, _, _ in fits], fits[0][1]
+        scores = fit_and_score(
+            data, fit_idx, val_idx, rates, tau_train, fits[0][2], config, seed + k
+        )
+    else:
+        scores = Parallel(n_jobs=n_jobs)(
+            delayed(fit_and_score)(data, fit_idx, val_idx, p, t, ts, config, seed + k)
+            for p, t, ts in fits
+        )
     candidates = [
         (ll, p, tau)
         for (p, _, ts), (_, lls) in zip(fits, scores, strict=True)
@@ -315,12 +427,33 @@ def build_parser():
     )
     parser.add_argument("--fine-tau", type=int, default=100, help="extra tau values")
     parser.add_argument("--per-tau-fits", action="store_true", help="one fit per tau")
+    parser.add_argument(
+        "--n-members",
+        type=int,
+        default=1,
+        help="an ensemble of M MC dropout networks per dropout rate (1: one network)",
+    )
+    parser.add_argument(
+        "--sequential-grid",
+        action="store_true",
+        help="one fit per dropout rate, one after another (default: one batched fit)",
+    )
     parser.add_argument("--n-jobs", type=int, default=1, help="parallel grid fits")
     parser.add_argument(
         "--split-jobs",
         type=int,
         default=1,
         help="splits run at once (grid fits in turn)",
+    )
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="run the splits on a Dask cluster (joblib's Dask backend)",
+    )
+    parser.add_argument(
+        "--dask-scheduler",
+        help="address of a running Dask scheduler (default: a local cluster of "
+        "--split-jobs single-threaded worker processes)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the summary to this file")
@@ -339,6 +472,8 @@ def make_config(args):
         "per_tau_fits": args.per_tau_fits,
         "noise": args.noise,
         "nll_beta": args.nll_beta,
+        "n_members": args.n_members,
+        "sequential_grid": args.sequential_grid,
         "dropout": args.dropout,
     }
 
@@ -350,31 +485,33 @@ def main(argv=None):
     config = make_config(args)
     n_grid = len(data["dropout_rates"])
     per_tau = args.per_tau_fits and args.noise == "homoscedastic"
-    n_fits = 1 + n_grid * (len(data["tau_values"]) if per_tau else 1)
+    # networks trained per split (the grid's and the refit's members)
+    n_fits = args.n_members * (1 + n_grid * (len(data["tau_values"]) if per_tau else 1))
     if args.dropout == "concrete":
-        n_fits = 1
+        n_fits = args.n_members
     first, stop = args.splits or (0, None)
     indices = range(len(data["splits"]))[first:stop]
     n_splits = len(indices)
     start = time.perf_counter()
     results = []
-    if args.split_jobs > 1:
-        splits = Parallel(n_jobs=args.split_jobs, return_as="generator")(
-            delayed(run_split)(data, k, config, 1, args.seed) for k in indices
-        )
-    else:
-        splits = (run_split(data, k, config, args.n_jobs, args.seed) for k in indices)
-    for r in splits:
-        results.append(r)
-        print(
-            f"{data['name']} split {r['split'] + 1} ({len(results)}/{n_splits}): "
-            f"dropout {np.round(r['dropout'], 4).tolist()}, "
-            f"tau {r['tau'] or float('nan'):.4g}, "
-            f"test RMSE {r['rmse']:.3f}, test LL {r['ll']:.3f} "
-            f"({time.perf_counter() - start:.0f} s)",
-            file=sys.stderr,
-            flush=True,
-        )
+    with contextlib.ExitStack() as stack:
+        if args.dask:
+            stack.enter_context(dask_backend(args.dask_scheduler, args.split_jobs))
+            splits = Parallel(n_jobs=-1, return_as="generator")(
+                delayed(run_split)(data, k, config, 1, args.seed) for k in indices
+            )
+        elif args.split_jobs > 1:
+            splits = Parallel(n_jobs=args.split_jobs, return_as="generator")(
+                delayed(run_split)(data, k, config, 1, args.seed) for k in indices
+            )
+        else:
+            splits = (
+                run_split(data, k, config, args.n_jobs, args.seed) for k in indices
+            )
+        for r in splits:
+            results.append(r)
+            _report(data, r, len(results), n_splits, start)
+    results.sort(key=lambda r: r["split"])
     summary = summarise(data, results, config, n_fits, time.perf_counter() - start)
     print(
         f"{summary['dataset']}: RMSE {summary['rmse_mean']:.3f} +- "
@@ -385,6 +522,39 @@ def main(argv=None):
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
     return summary
+
+
+@contextlib.contextmanager
+def dask_backend(address, n_workers):
+    """joblib's Dask backend on the cluster at ``address``, or a local one."""
+    from distributed import Client, LocalCluster  # the dask extra
+
+    with contextlib.ExitStack() as stack:
+        if address is None:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=max(1, n_workers),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
+            address = cluster
+        stack.enter_context(Client(address))
+        stack.enter_context(parallel_backend("dask"))
+        yield
+
+
+def _report(data, r, n_done, n_splits, start):
+    print(
+        f"{data['name']} split {r['split'] + 1} ({n_done}/{n_splits}): "
+        f"dropout {np.round(r['dropout'], 4).tolist()}, "
+        f"tau {r['tau'] or float('nan'):.4g}, "
+        f"test RMSE {r['rmse']:.3f}, test LL {r['ll']:.3f} "
+        f"({time.perf_counter() - start:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -30,11 +30,15 @@ from ._network import (
     _check_dropout_layers,
     _concrete_layers,
     _dropout_layers,
+    _MemberDropout,
+    _Members,
+    _stack_members,
 )
 from ._persistence import _loaded_state, _restore_net, _saved_state
 from ._training import (
     _CosineLR,
     _EarlyStopping,
+    _MemberLoss,
     _SampleWeighted,
     _TensorBatches,
     _training_target,
@@ -86,6 +90,7 @@ class _MCDropoutBase(BaseEstimator):
         "length_scale": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -95,7 +100,7 @@ class _MCDropoutBase(BaseEstimator):
         "pass_dtype": [StrOptions({"float32", "bfloat16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "module": [None, nn.Module, type],
+        "module": [None, nn.Module, type, list],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -129,6 +134,7 @@ class _MCDropoutBase(BaseEstimator):
         y, n_outputs = self._encode_y(y, sample_weight, first=first, classes=classes)
         device = _check_device(self.device)
         self._check_param_combinations()
+        self._check_members()
         mask_seed, torch_seed, batch_seed, rng = self._seeds()
         if not first:
             torch_seed, batch_seed, rng = self._continued_seeds(torch_seed, batch_seed)
@@ -147,7 +153,7 @@ class _MCDropoutBase(BaseEstimator):
             )
         else:
             self._continue(*train_data, device, torch_seed, batch_seed, valid, partial)
-        self.dropout_ = np.array([m.p for m in _dropout_layers(self.net_.module_)])
+        self.dropout_ = _fitted_rates(self.net_.module_)
         self._draw_masks()
         self._set_training_attributes()
         held = (None, None, None)
@@ -177,6 +183,16 @@ class _MCDropoutBase(BaseEstimator):
 
     def _check_param_combinations(self):
         """Refuse parameters that are valid alone but not together."""
+
+    def _check_members(self):
+        if self.n_members > 1 and self.dropout == "concrete" and self.module is None:
+            raise ValueError(
+                "dropout='concrete' cannot go with n_members > 1: the members "
+                "are trained as one batched network of fixed-rate dropout "
+                "layers, and learned rates are not stacked. Use n_members=1 "
+                "with dropout='concrete', or a fixed dropout rate with n_members="
+                f"{self.n_members}."
+            )
 
     def _held_out_rows(self, n_samples, rng):
         """Training and held-out rows: the held-out rows only if needed.
@@ -209,7 +225,7 @@ class _MCDropoutBase(BaseEstimator):
         seed = self._mask_seed if seed is None else seed
         masks = self._masks
         if (masks.seed, masks.n_passes) != (seed, n_passes):
-            masks = _Masks(masks.plan, seed, n_passes)
+            masks = _Masks(masks.plan, seed, n_passes, masks.n_members)
         module = self.net_.module_
         return _make_runner(module, self._dtype(), _device_of(module)), masks
 
@@ -234,13 +250,13 @@ class _MCDropoutBase(BaseEstimator):
     def _fit_network(
         self, Xt, yt, w, n_outputs, device, torch_seed, batch_seed, valid, n_epochs
     ):
-        """Build the network and train it on (Xt, yt) with skorch."""
+        """Build the network (or the members) and train it on (Xt, yt) with skorch."""
         # Initialisation and training dropout draw from torch's global RNG;
         # fork_rng restores the caller's state when training ends.
         with torch.random.fork_rng(devices=_cuda_indices(device)):
             torch.manual_seed(torch_seed)
-            module = self._build_module(Xt.shape[1], n_outputs, device)
-            self.weight_decay_ = self._resolve_weight_decay(module, _n_rows(yt, w))
+            module = self._build_module(Xt.shape[1], n_outputs, device, torch_seed)
+            self.weight_decay_ = self._weight_decay(module, _n_rows(yt, w))
             self.net_ = self._build_net(module, device, batch_seed, valid)
             self._set_regulariser(self.net_, Xt.shape[1], _n_rows(yt, w))
             self.net_.initialize()
@@ -260,16 +276,14 @@ class _MCDropoutBase(BaseEstimator):
         with torch.random.fork_rng(devices=_cuda_indices(device)):
             torch.manual_seed(torch_seed)
             if not partial:
-                self.weight_decay_ = self._resolve_weight_decay(
-                    net.module_, _n_rows(yt, w)
-                )
+                self.weight_decay_ = self._weight_decay(net.module_, _n_rows(yt, w))
                 net = self._build_net(net.module_, device, batch_seed, valid)
                 net.initialize()
                 net.history = self.net_.history
             self._set_regulariser(net, Xt.shape[1], _n_rows(yt, w))
             # skorch's set_params refuses iterator parameters once the net is
             # initialised; they need no reinitialisation.
-            net.iterator_train__generator = torch.Generator().manual_seed(batch_seed)
+            net.iterator_train__generator = _batch_generator(batch_seed, net.module_)
             yt = _training_target(net, yt, w)
             net.partial_fit(Xt, yt, epochs=1 if partial else self.max_epochs)
         self.net_ = net
@@ -321,8 +335,49 @@ class _MCDropoutBase(BaseEstimator):
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_, default=None)
 
-    def _build_module(self, n_features, n_outputs, device):
-        if self.module is None:
+    def _weight_decay(self, module, n_train):
+        """The weight decay: the members' mean (linear in their dropout rates)."""
+        if not isinstance(module, _Members):
+            return self._resolve_weight_decay(module, n_train)
+        decays = [
+            self._resolve_weight_decay(module.member(m), n_train)
+            for m in range(module.n_members)
+        ]
+        return float(np.mean(decays))
+
+    def _build_module(self, n_features, n_outputs, device, seed=0):
+        """The network, or with ``n_members > 1`` the members stacked as one.
+
+        Member m is built from torch seed ``_member_seeds(seed, M)[m]``;
+        member 0's is ``seed`` itself, which the caller has set, so a single
+        network and member 0 start from the same weights.
+        """
+        modules = self.module
+        if isinstance(modules, list):
+            if len(modules) != self.n_members or not all(
+                isinstance(m, nn.Module) for m in modules
+            ):
+                raise ValueError(
+                    "module as a list holds the members' networks: n_members="
+                    f"{self.n_members} torch.nn.Module instances, got "
+                    f"{[type(m).__name__ for m in modules]}."
+                )
+        else:
+            modules = [self.module] * self.n_members
+        if self.n_members == 1:
+            return self._build_one(n_features, n_outputs, device, modules[0])
+        members = []
+        for m, member_seed in enumerate(_member_seeds(seed, self.n_members)):
+            torch.manual_seed(member_seed)
+            member = self._build_one(n_features, n_outputs, device, modules[m])
+            if m > 0 and isinstance(self.module, nn.Module):
+                _reset_parameters(member)  # a copy of the one given: new weights
+            members.append(member)
+        return _stack_members(members)
+
+    def _build_one(self, n_features, n_outputs, device, module):
+        """One network from ``module`` (the parameter, or one member's)."""
+        if module is None:
             sizes = np.atleast_1d(self.hidden_layer_sizes)
             if sizes.ndim != 1 or sizes.size == 0 or np.any(sizes < 1):
                 raise ValueError(
@@ -333,10 +388,10 @@ class _MCDropoutBase(BaseEstimator):
             module = _build_mlp(
                 n_features, sizes, self.activation, self.dropout, n_outputs
             )
-        elif isinstance(self.module, nn.Module):
-            module = copy.deepcopy(self.module)
+        elif isinstance(module, nn.Module):
+            module = copy.deepcopy(module)
         else:
-            module = self.module()
+            module = module()
         _check_dropout_layers(module)
         module = module.to(device)
         with torch.no_grad():
@@ -361,15 +416,25 @@ class _MCDropoutBase(BaseEstimator):
             stopping = _EarlyStopping(*valid, self.n_iter_no_change, self.tol)
             callbacks.append(("early_stopping", stopping))
         # The criterion's own parameters (criterion__beta) pass through the
-        # weighting wrapper, which builds it. Adam's L2 penalty applies to the
-        # weights: not to the biases, the learned dropout rates or the learned
-        # noise level (a parameter of the criterion).
+        # weighting wrapper, which builds it; with members, the sum of the
+        # members' weighted losses. Adam's L2 penalty applies to the weights:
+        # not to the biases, the learned dropout rates or the learned noise
+        # level (a parameter of the criterion).
         criterion = self._criterion_params(module)
+        criterion = {
+            "criterion": _SampleWeighted,
+            "criterion__criterion": criterion.pop("criterion"),
+            **criterion,
+        }
+        if isinstance(module, _Members):
+            criterion = {
+                "criterion": _MemberLoss,
+                "criterion__base": criterion.pop("criterion"),
+                **criterion,
+            }
         no_decay = {"weight_decay": 0.0}
         return self._net_class(
             module,
-            criterion=_SampleWeighted,
-            criterion__criterion=criterion.pop("criterion"),
             **criterion,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay_,
@@ -384,7 +449,7 @@ class _MCDropoutBase(BaseEstimator):
             batch_size=self.batch_size,
             iterator_train=_TensorBatches,
             iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
+            iterator_train__generator=_batch_generator(seed, module),
             iterator_valid=_TensorBatches,
             train_split=None,
             device=device,
@@ -413,8 +478,9 @@ class _MCDropoutBase(BaseEstimator):
         return torch.float32
 
     def _warn_if_no_epistemic_part(self):
-        rates = [p for _, p in self._masks.plan]
-        if self.n_passes == 1 or all(p == 0 for p in rates):
+        # With members the spread between them is epistemic in any case.
+        rates = [np.max(p) for _, p in self._masks.plan]
+        if self.n_members == 1 and (self.n_passes == 1 or all(p == 0 for p in rates)):
             _warn(
                 "With n_passes=1 or all dropout rates 0 the passes do not vary: "
                 f"{self._no_epistemic_part}"
@@ -423,7 +489,11 @@ class _MCDropoutBase(BaseEstimator):
     def _draw_masks(self):
         """Draw the prediction masks of the fitted network from ``_mask_seed``."""
         plan = _make_runner(self.net_.module_).plan(self.n_features_in_)
-        self._masks = _Masks(plan, self._mask_seed, self.n_passes)
+        self._masks = _Masks(plan, self._mask_seed, self.n_passes, self.n_members)
+
+    def _n_components(self):
+        """Outputs per row of the passes of all members: n_passes * n_members."""
+        return self.n_passes * self.n_members
 
     def __getstate__(self):
         # The weights as arrays, no torch or skorch object: see _persistence.
@@ -569,6 +639,40 @@ def _has_fast_bfloat16(device):
     return False
 
 
+def _fitted_rates(module):
+    """Rate of each dropout layer: (n_layers,), or (n_members, n_layers)."""
+    if isinstance(module, _Members):
+        rates = [layer.rates for layer in module if isinstance(layer, _MemberDropout)]
+        return np.array(rates).T
+    return np.array([m.p for m in _dropout_layers(module)])
+
+
+def _batch_generator(seed, module):
+    """The batch order's generator; with members, one per member.
+
+    Member 0's is that of one network with this seed.
+    """
+    if not isinstance(module, _Members):
+        return torch.Generator().manual_seed(seed)
+    return [
+        torch.Generator().manual_seed(s) for s in _member_seeds(seed, module.n_members)
+    ]
+
+
+def _member_seeds(seed, n_members):
+    """Seeds of members 0 to n_members - 1: ``seed`` itself, then derived ones."""
+    rng = np.random.RandomState(seed)
+    derived = rng.randint(np.iinfo(np.int32).max, size=n_members - 1)
+    return [int(seed), *(int(s) for s in derived)]
+
+
+def _reset_parameters(module):
+    """Draw new weights for every layer of ``module`` that can reset its own."""
+    for layer in module.modules():
+        if hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()
+
+
 def _cuda_indices(device):
     if device.type != "cuda":
         return []
@@ -627,4 +731,5 @@ def _architecture(module):
     layers = [(name, type(m).__name__) for name, m in module.named_modules()]
     shapes = [(k, tuple(v.shape)) for k, v in module.state_dict().items()]
     rates = [m.p for m in _dropout_layers(module) if type(m) is nn.Dropout]
+    rates += [m.rates for m in module.modules() if isinstance(m, _MemberDropout)]
     return layers, shapes, rates

@@ -64,7 +64,16 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Activation of the hidden layers of the default network.
 
     n_passes : int, default=100
-        Number T of stochastic forward passes in :meth:`predict_proba`.
+        Number T of stochastic forward passes in :meth:`predict_proba`; with
+        ``n_members > 1``, T passes of each member.
+
+    n_members : int, default=1
+        Number M of networks in an ensemble of MC dropout networks, trained
+        at once as one batched network, each with its own initial weights
+        and batch order; the class probabilities average the softmax of all
+        M x T passes, so the mutual information includes the disagreement
+        between members. See :class:`MCDropoutRegressor`. Needs a chain
+        network (see ``module``).
 
     weight_decay : float, default=1e-4
         L2 penalty on the weights (not the biases), as the ``weight_decay`` of
@@ -152,13 +161,15 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.
 
-    module : torch.nn.Module instance or class, default=None
+    module : torch.nn.Module instance or class, or list, default=None
         A custom network mapping (n, ``n_features_in_``) float32 tensors to
         logits of shape (n, n_classes), classes in the order of ``classes_``;
         it must contain at least one :class:`torch.nn.Dropout` layer. A class
         is instantiated without arguments. It is deep-copied at fit. If None,
         an MLP is built from ``hidden_layer_sizes``, ``activation`` and
-        ``dropout``.
+        ``dropout``. With ``n_members > 1``, a chain of Linear, elementwise
+        activation and Dropout layers, or a list of the members' networks;
+        other modules are refused (see :class:`MCDropoutRegressor`).
 
     Attributes
     ----------
@@ -178,7 +189,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     loss_curve_ : list of float
         The mean training cross-entropy of each epoch (weighted by
-        ``sample_weight``).
+        ``sample_weight``; with ``n_members > 1``, the sum of the members').
 
     best_loss_ : float or None
         The lowest of ``loss_curve_``; None with ``early_stopping=True``.
@@ -186,17 +197,19 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     validation_scores_ : list of float or None
         With ``early_stopping=True``, minus the held-out cross-entropy of
         each epoch (greater is better, as MLPClassifier's scores; its score
-        is the accuracy, the loss here is what is monitored); else None.
+        is the accuracy, the loss here is what is monitored; with
+        ``n_members > 1``, the members' mean); else None.
 
     best_validation_score_ : float or None
         The best of ``validation_scores_`` in the last fit, that of the
         weights kept; None without early stopping.
 
-    dropout_ : ndarray of shape (n_dropout_layers,)
+    dropout_ : ndarray of shape (n_dropout_layers,) or \
+            (n_members, n_dropout_layers)
         The rate of each dropout layer of the fitted network, in registration
         order: the learned rates of ``ConcreteDropout`` layers, the fixed
-        rates of the others. The prediction passes draw their masks with
-        these rates.
+        rates of the others; with ``n_members > 1``, one row per member.
+        The prediction passes draw their masks with these rates.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -275,6 +288,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         dropout=0.1,
         activation="relu",
         n_passes=100,
+        n_members=1,
         weight_decay=1e-4,
         length_scale=1e-2,
         lr=1e-3,
@@ -297,6 +311,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self.dropout = dropout
         self.activation = activation
         self.n_passes = n_passes
+        self.n_members = n_members
         self.weight_decay = weight_decay
         self.length_scale = length_scale
         self.lr = lr
@@ -498,11 +513,13 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
             predictive_entropy=predictive_entropy,
             expected_entropy=expected_entropy,
             mutual_information=np.maximum(predictive_entropy - expected_entropy, 0),
-            variation_ratio=1 - votes.max(axis=1) / self.n_passes,
+            variation_ratio=1 - votes.max(axis=1) / self._n_components(),
         )
 
     def predict_proba_passes(self, X):
-        """Softmax probabilities of each of the ``n_passes`` passes.
+        """Softmax probabilities of each pass (of every member).
+
+        Column ``t * n_members + m`` is pass t of member m.
 
         Their mean over the passes is :meth:`predict_proba`. Needs
         ``n_samples * n_passes * n_classes`` values in memory and refuses more
@@ -515,11 +532,12 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
         Returns
         -------
-        proba_passes : ndarray of shape (n_samples, n_passes, n_classes)
+        proba_passes : ndarray of shape (n_samples, n_passes * n_members, \
+                n_classes)
             Class probabilities of each pass.
         """
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], self.n_passes, len(self.classes_))
+        _check_stored_size(Xt.shape[0], self._n_components(), len(self.classes_))
         logits = _mc_samples(*self._runner_and_masks(), Xt)
         return softmax(logits, axis=-1)
 

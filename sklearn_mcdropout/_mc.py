@@ -28,18 +28,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._network import _concrete_layers, _dropout_layers, _is_dropout, _noise_variance
-
-_ELEMENTWISE = (
-    nn.ReLU,
-    nn.Tanh,
-    nn.Sigmoid,
-    nn.Identity,
-    nn.GELU,
-    nn.ELU,
-    nn.LeakyReLU,
-    nn.SiLU,
-    nn.Softplus,
+from ._network import (
+    _ELEMENTWISE,
+    _concrete_layers,
+    _dropout_layers,
+    _is_dropout,
+    _MemberDropout,
+    _Members,
+    _noise_variance,
 )
 
 # Rows per chunk times the widest layer: activations of a chunk stay near 32 MB
@@ -65,28 +61,52 @@ def _draw_masks(plan, seed, start, stop):
     """Keep masks of passes ``start`` to ``stop - 1``, drawn on the CPU.
 
     ``plan`` lists the (shape, rate) of each dropout call of one forward pass,
-    in call order. Returns, per call, a bool tensor of shape
-    (stop - start, *shape), where True keeps a unit with probability 1 - rate,
-    or None for a rate of 0 (nothing dropped, nothing drawn).
+    in call order. For the members of an ensemble a call's shape is
+    (n_members, units) and its rate a tuple of the members' rates: member m's
+    units are kept at member m's rate, from the same uniform draws. Returns,
+    per call, a bool tensor of shape (stop - start, *shape), where True keeps
+    a unit with probability 1 - rate, or None where every rate is 0 (nothing
+    dropped, nothing drawn).
     """
     keeps = [
-        None if p == 0 else torch.empty((stop - start, *shape), dtype=torch.bool)
+        None
+        if _no_dropout(p)
+        else torch.empty((stop - start, *shape), dtype=torch.bool)
         for shape, p in plan
     ]
+    rates = [_rate(p, shape) for shape, p in plan]
     gen = torch.Generator()
     for i, t in enumerate(range(start, stop)):
         gen.manual_seed(_pass_seed(seed, t))
-        for keep, (shape, p) in zip(keeps, plan, strict=True):
+        for keep, (shape, _), p in zip(keeps, plan, rates, strict=True):
             if keep is not None:
                 keep[i] = torch.rand(shape, generator=gen) >= p
     return keeps
 
 
-class _Masks:
-    """The keep masks of passes 0 to ``n_passes - 1`` drawn from ``seed``."""
+def _no_dropout(p):
+    return not any(p) if isinstance(p, tuple) else p == 0
 
-    def __init__(self, plan, seed, n_passes):
+
+def _rate(p, shape):
+    """A call's rate: a float, or the members' rates as a column over units."""
+    if not isinstance(p, tuple):
+        return p
+    return torch.tensor(p, dtype=torch.float32).reshape(-1, *(1,) * (len(shape) - 1))
+
+
+class _Masks:
+    """The keep masks of passes 0 to ``n_passes - 1`` drawn from ``seed``.
+
+    With ``n_members`` members, pass t holds one mask per member and layer,
+    and the runners yield ``n_components = n_passes * n_members`` outputs,
+    pass-major: component t * n_members + m is pass t of member m.
+    """
+
+    def __init__(self, plan, seed, n_passes, n_members=1):
         self.plan, self.seed, self.n_passes = plan, seed, n_passes
+        self.n_members = n_members
+        self.n_components = n_passes * n_members
         n_values = n_passes * sum(math.prod(shape) for shape, _ in plan)
         held = n_values <= _MAX_HELD_MASK_VALUES
         self._held = _draw_masks(plan, seed, 0, n_passes) if held else None
@@ -367,6 +387,89 @@ def _factors(keep, p, X):
     return (keep / (1 - p)).unsqueeze(1).to(X.dtype)
 
 
+class _MemberChainRunner:
+    """The members of an ensemble: every member's passes in batched products.
+
+    A block of passes of all M members is one batched matrix product per
+    layer over (member, pass and row) triples: member m multiplies by its own
+    weights, pass t of member m by diag(z_mt) / (1 - p_m) after each dropout
+    layer. Without input dropout the first layer is computed once. Outputs
+    are pass-major (component t * M + m), see :class:`_Masks`.
+    """
+
+    def __init__(self, members):
+        self.n_members = members.n_members
+        layers = list(members)
+        self.input_p = (
+            layers.pop(0).rates if isinstance(layers[0], _MemberDropout) else None
+        )
+        self.blocks = []
+        while layers:
+            linear = layers.pop(0)
+            act = layers.pop(0) if layers and type(layers[0]) in _ELEMENTWISE else None
+            drop = (
+                layers.pop(0)
+                if layers and isinstance(layers[0], _MemberDropout)
+                else None
+            )
+            p = None if drop is None else drop.rates
+            self.blocks.append((linear, act, p))
+        self.dtype = self.blocks[0][0].weight.dtype
+
+    def plan(self, n_features):
+        """((M, units), the members' rates) of each dropout call, in call order."""
+        M = self.n_members
+        calls = [] if self.input_p is None else [((M, n_features), self.input_p)]
+        calls += [
+            ((M, lin.out_features), p) for lin, _, p in self.blocks if p is not None
+        ]
+        return calls
+
+    def width(self):
+        widest = max(
+            max(lin.in_features, lin.out_features) for lin, _, _ in self.blocks
+        )
+        return self.n_members * widest
+
+    def passes(self, X, masks):
+        first = None
+        if self.input_p is None:  # the first layer is the same in every pass
+            lin, act, _ = self.blocks[0]
+            first = _act(act, lin(X.expand(self.n_members, *X.shape)))
+        step = max(1, _chunk_elements(X.device) // (X.shape[0] * self.width()))
+        for n_block, keeps in masks.blocks(step, X.device):
+            calls = iter(keeps)
+            keep_in = None if self.input_p is None else next(calls)
+            block_keeps = [
+                None if p is None else next(calls) for _, _, p in self.blocks
+            ]
+            yield self._block(X, first, keep_in, block_keeps, n_block)
+
+    def _block(self, X, first, keep_in, keeps, n_block):
+        M, n = self.n_members, X.shape[0]
+        blocks = list(zip(self.blocks, keeps, strict=True))
+        if first is None:
+            h = X.expand(M, n_block, *X.shape) * _member_factors(
+                keep_in, self.input_p, X
+            )
+        else:
+            (_, _, p0), keep0 = blocks.pop(0)
+            h = first.unsqueeze(1).expand(M, n_block, *first.shape[1:])
+            h = h * _member_factors(keep0, p0, X)
+        for (lin, act, p), keep in blocks:
+            h = lin(h.reshape(M, n_block * n, -1)).reshape(M, n_block, n, -1)
+            h = _act(act, h) * _member_factors(keep, p, X)
+        return h.transpose(0, 1).reshape(n_block * M, n, -1)
+
+
+def _member_factors(keep, rates, X):
+    """Factors z_mt / (1 - p_m) of a block of passes, shape (M, passes, 1, units)."""
+    if keep is None:
+        return 1.0
+    p = torch.tensor(rates, dtype=torch.float32, device=X.device).reshape(-1, 1)
+    return (keep / (1 - p)).transpose(0, 1).unsqueeze(2).to(X.dtype)
+
+
 def _make_runner(module, dtype=torch.float32, device=None):
     """The fastest runner for ``module`` on ``device``, computing in ``dtype``.
 
@@ -379,6 +482,8 @@ def _make_runner(module, dtype=torch.float32, device=None):
     """
     if dtype != torch.float32:
         module = _cast(module, dtype)
+    if isinstance(module, _Members):
+        return _MemberChainRunner(module)
     chain = _Chain.from_module(module)
     if chain is None:
         return _ReferenceRunner(module)
@@ -433,7 +538,7 @@ def _mc_moments(runner, masks, X, noise_head=False):
     noise variance. Streams over the passes (sums of mu shifted by the first
     pass, in float64), so memory does not grow with the number of passes.
     """
-    n_passes = masks.n_passes
+    n_passes = masks.n_components
     mean = var = noise = None
     for rows, blocks in _mc_chunks(runner, X, masks):
         shift = s1 = s2 = s_noise = None
@@ -467,7 +572,7 @@ def _mc_samples(runner, masks, X):
         t = 0
         for y in blocks:
             if out is None:
-                out = np.empty((X.shape[0], masks.n_passes, y.shape[2]))
+                out = np.empty((X.shape[0], masks.n_components, y.shape[2]))
             out[rows, t : t + y.shape[0]] = y.double().cpu().numpy().transpose(1, 0, 2)
             t += y.shape[0]
     return out
@@ -482,7 +587,7 @@ def _mc_class_stats(runner, masks, X):
     shape (n_samples,), and how often each class is a pass's argmax, shape
     (n_samples, n_classes). Memory does not grow with the number of passes.
     """
-    n_passes = masks.n_passes
+    n_passes = masks.n_components
     proba = entropy = votes = None
     for rows, blocks in _mc_chunks(runner, X, masks):
         s_proba = s_entropy = s_votes = 0

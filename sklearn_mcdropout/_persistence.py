@@ -59,8 +59,9 @@ def _saved_state(est, state):
     name = type(est).__name__
     if isinstance(state.get("device"), torch.device):
         state["device"], state[_TORCH_DEVICE_KEY] = str(state["device"]), True
-    if isinstance(state.get("module"), nn.Module):
-        state["module"] = _PickleOnly(state["module"], _module_reason(est))
+    module = state.get("module")
+    if isinstance(module, nn.Module | list):
+        state["module"] = _PickleOnly(module, _module_reason(est))
     if state.get("callbacks") is not None:
         state["callbacks"] = _PickleOnly(state["callbacks"], _callbacks_reason(name))
     if "net_" in state:
@@ -85,6 +86,7 @@ def _loaded_state(est, state):
             UserWarning,
             stacklevel=3,
         )
+    state.setdefault("n_members", 1)  # saved before ensembles existed
     if state.pop(_TORCH_DEVICE_KEY, False):
         state["device"] = torch.device(state["device"])
     for key in ("module", "callbacks"):
@@ -214,6 +216,13 @@ def _unwrap(value):
 
 
 def _module_reason(est):
+    if isinstance(est.module, list):
+        return (
+            f"skops cannot save the module parameter of {type(est).__name__}: "
+            "it is a list of torch.nn.Module instances (the members' "
+            "networks), which cannot be rebuilt without running code from the "
+            "file. Save the model with pickle or joblib."
+        )
     cls = type(est.module)
     return (
         f"skops cannot save the module parameter of {type(est).__name__}: it is "

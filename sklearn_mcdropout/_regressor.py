@@ -87,7 +87,23 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     n_passes : int, default=100
         Number T of stochastic forward passes in :meth:`predict`. The Monte
         Carlo error of the mean is about ``std / sqrt(T)``; 100 passes put it
-        at a tenth of the epistemic std.
+        at a tenth of the epistemic std. With ``n_members > 1``, T passes of
+        each member.
+
+    n_members : int, default=1
+        Number M of networks in an ensemble of MC dropout networks (deep
+        ensembles, Lakshminarayanan et al. 2017, each member with dropout).
+        The members have their own initial weights and their own batch
+        order, and are trained at once as one batched network (each layer
+        one batched matrix product over the members' stacked weights), so
+        small members cost little more than one. Predictions pool the
+        ``n_passes`` passes of every member, M x T in all: the predictive
+        variance then includes the spread between the members. With 1, one
+        network, as before; member 0 of an ensemble starts from the weights
+        and batch order of that network (same ``random_state``). Needs a
+        network that is a chain (see ``module``). The weight decay of
+        ``weight_decay="auto"`` is the mean of the members' own, and
+        ``net_.history``'s ``train_loss`` the sum of the members' losses.
 
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
         The observation noise model. ``"homoscedastic"`` is the paper's: one
@@ -232,7 +248,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.
 
-    module : torch.nn.Module instance or class, default=None
+    module : torch.nn.Module instance or class, or list, default=None
         A custom network mapping (n, ``n_features_in_``) float32 tensors to (n, 1)
         or (n,), or to (n, n_targets) for several targets (twice as many
         columns with ``noise="heteroscedastic"``: the mean and raw variance of
@@ -241,6 +257,15 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         A class is instantiated without arguments. It is deep-copied at fit;
         the given object is never trained. If None, an MLP is built from
         ``hidden_layer_sizes``, ``activation`` and ``dropout``.
+        With ``n_members > 1`` the network must be a chain, a
+        :class:`torch.nn.Sequential` (or a subclass keeping its ``forward``)
+        of Linear, elementwise activation and Dropout layers, which the
+        members stack; any other module is refused with a ValueError. A
+        class is then instantiated once per member, an instance is copied
+        once per member (member 0 keeps its weights, the others' are drawn
+        anew by ``reset_parameters`` from their seeds), and a list holds the
+        ``n_members`` members' initial networks as given, of one
+        architecture but possibly with their own dropout rates.
 
     Attributes
     ----------
@@ -264,7 +289,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         :meth:`partial_fit`.
 
     loss_curve_ : list of float
-        The mean training loss of each epoch (weighted by ``sample_weight``).
+        The mean training loss of each epoch (weighted by ``sample_weight``;
+        with ``n_members > 1``, the sum of the members' losses).
 
     best_loss_ : float or None
         The lowest of ``loss_curve_``; None with ``early_stopping=True``.
@@ -273,17 +299,19 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         With ``early_stopping=True``, the score of each epoch on the
         held-out rows: minus their loss (greater is better, as
         MLPRegressor's scores; its score is R^2, the loss here is what is
-        monitored); else None.
+        monitored; with ``n_members > 1``, the members' mean loss); else
+        None.
 
     best_validation_score_ : float or None
         The best of ``validation_scores_`` in the last fit, that of the
         weights kept; None without early stopping.
 
-    dropout_ : ndarray of shape (n_dropout_layers,)
+    dropout_ : ndarray of shape (n_dropout_layers,) or \
+            (n_members, n_dropout_layers)
         The rate of each dropout layer of the fitted network, in registration
         order: the learned rates of ``ConcreteDropout`` layers, the fixed
-        rates of the others. The prediction passes draw their masks with
-        these rates.
+        rates of the others; with ``n_members > 1``, one row per member.
+        The prediction passes draw their masks with these rates.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -309,7 +337,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         E[y] \\approx \\frac{1}{T} \\sum_t \\hat y_t(x), \\qquad
         Var[y] \\approx \\tau^{-1} + \\frac{1}{T} \\sum_t \\hat y_t(x)^2 - E[y]^2,
 
-    with :math:`\\hat y_t` the output of pass t. With
+    with :math:`\\hat y_t` the output of pass t. With ``n_members=M``, t
+    runs over the M x T passes of all members: the predictive distribution
+    is the equal mixture of every member's passes, and its variance the
+    variance within the members plus that between their means. With
     ``noise="heteroscedastic"`` pass t also predicts a noise variance
     :math:`\\sigma_t^2(x)`, and :math:`\\tau^{-1}` becomes
     :math:`\\frac{1}{T} \\sum_t \\sigma_t^2(x)` (Kendall & Gal 2017, eq.
@@ -326,6 +357,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     .. [3] M. Seitzer, A. Tavakoli, D. Antic and G. Martius, "On the Pitfalls
        of Heteroscedastic Uncertainty Estimation with Probabilistic Neural
        Networks", ICLR 2022.
+    .. [4] B. Lakshminarayanan, A. Pritzel and C. Blundell, "Simple and
+       Scalable Predictive Uncertainty Estimation using Deep Ensembles",
+       NeurIPS 2017.
 
     Examples
     --------
@@ -358,6 +392,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     ((5, 2), (2,))
     >>> len(model.validation_scores_) == len(model.loss_curve_) == model.n_iter_
     True
+
+    Five networks trained as one, their passes pooled:
+
+    >>> ensemble = MCDropoutRegressor(hidden_layer_sizes=(32,), n_members=5,
+    ...                               max_epochs=20, random_state=0).fit(X, y)
+    >>> ensemble.predict_passes(X[:5]).shape  # 100 passes of each member
+    (5, 500)
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -383,6 +424,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         dropout=0.1,
         activation="relu",
         n_passes=100,
+        n_members=1,
         noise="homoscedastic",
         nll_beta=0.0,
         tau="auto",
@@ -408,6 +450,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self.dropout = dropout
         self.activation = activation
         self.n_passes = n_passes
+        self.n_members = n_members
         self.noise = noise
         self.nll_beta = nll_beta
         self.tau = tau
@@ -615,7 +658,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """Mean and joint covariance of each target over the passes, plus noise."""
         n = Xt.shape[0]
         _check_cov_size(n)
-        _check_stored_size(n, self.n_passes, self.n_outputs_)
+        _check_stored_size(n, self._n_components(), self.n_outputs_)
         passes, noise_var = self._pass_outputs(Xt)
         y_cov = np.empty((n, n, self.n_outputs_))
         for j in range(self.n_outputs_):
@@ -660,7 +703,12 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         )
 
     def predict_passes(self, X, return_noise_std=False):
-        """Outputs of the ``n_passes`` stochastic passes used by :meth:`predict`.
+        """Outputs of the stochastic passes used by :meth:`predict`.
+
+        ``n_passes`` passes of each of the ``n_members`` members, pass-major:
+        column ``t * n_members + m`` is pass t of member m (so
+        ``y_passes.reshape(n_samples, n_passes, n_members)[:, :, m]`` are
+        member m's passes).
 
         Their mean over the passes is ``predict(X)``; they carry no
         observation noise (see :meth:`sample_y` for draws of y). With
@@ -681,8 +729,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
         Returns
         -------
-        y_passes : ndarray of shape (n_samples, n_passes) or \
-                (n_samples, n_targets, n_passes)
+        y_passes : ndarray of shape (n_samples, n_passes * n_members) or \
+                (n_samples, n_targets, n_passes * n_members)
             Output of each pass, in the units of ``y``; all targets of a
             pass share its masks.
 
@@ -691,7 +739,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             ``return_noise_std`` is True.
         """
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], self.n_passes, self.n_outputs_)
+        _check_stored_size(Xt.shape[0], self._n_components(), self.n_outputs_)
         passes, noise_var = (self._by_target(a) for a in self._pass_outputs(Xt))
         return (passes, np.sqrt(noise_var)) if return_noise_std else passes
 
@@ -702,7 +750,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         all rows so that a sample is a whole function, plus Gaussian
         observation noise of variance ``1 / tau_`` (with
         ``noise="heteroscedastic"``, the noise variance that pass predicts
-        for the row).
+        for the row). With ``n_members > 1`` each sample is a pass of a
+        member drawn uniformly, so that samples come from the pooled mixture.
 
         Parameters
         ----------
@@ -729,10 +778,14 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 f"n_samples must be a positive integer, got {n_samples!r}."
             )
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], n_samples, self.n_outputs_)
+        _check_stored_size(Xt.shape[0], n_samples * self.n_members, self.n_outputs_)
         rng = check_random_state(random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         functions, noise_var = self._pass_outputs(Xt, n_samples, seed)
+        if self.n_members > 1:  # sample s: pass s of a member drawn uniformly
+            picked = np.arange(n_samples) * self.n_members
+            picked += rng.randint(self.n_members, size=n_samples)
+            functions, noise_var = functions[:, picked], noise_var[:, picked]
         draws = functions + rng.normal(size=functions.shape) * np.sqrt(noise_var)
         return self._by_target(draws)
 

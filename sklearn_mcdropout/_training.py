@@ -21,7 +21,10 @@ class _TensorBatches:
 
     Replaces ``torch.utils.data.DataLoader``: no per-row indexing and no
     collation, one permutation per epoch and a slice per batch. The tensors
-    stay on their device.
+    stay on their device. With a list of M generators (the members of an
+    ensemble) each member draws its own permutation from its own generator
+    and a batch stacks the members' rows: X of shape (M, batch, features);
+    member m's batches are those one network would get from generator m.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, generator=None):
@@ -35,12 +38,65 @@ class _TensorBatches:
 
     def __iter__(self):
         X, y = self.X, self.y
+        if isinstance(self.generator, list):
+            yield from self._member_batches(X, y)
+            return
         if self.shuffle:
             perm = torch.randperm(len(X), generator=self.generator).to(X.device)
             X, y = X[perm], (None if y is None else y[perm])
         for start in range(0, len(X), self.batch_size):
             stop = start + self.batch_size
             yield X[start:stop], (None if y is None else y[start:stop])
+
+    def _member_batches(self, X, y):
+        perms = [torch.randperm(len(X), generator=g) for g in self.generator]
+        rows = torch.cat(perms).to(X.device)
+        # One gather per epoch: (M, n, ...), member m's rows in its order.
+        X = X.index_select(0, rows).view(len(perms), *X.shape)
+        y = y.index_select(0, rows).view(len(perms), *y.shape)
+        for start in range(0, X.shape[1], self.batch_size):
+            stop = start + self.batch_size
+            yield X[:, start:stop], y[:, start:stop]
+
+
+class _MemberLoss(nn.Module):
+    """The members' losses summed: sum over m of ``base``(member m's batch).
+
+    Outputs (M, batch, ...) and targets (M, batch, ...) are scored as one
+    batch of M x batch rows by a criterion that averages over rows, then
+    multiplied by M. So each member's gradient is that of its own loss, and
+    Adam's weight decay weighs against it as for one network.
+    """
+
+    def __init__(self, base, **kwargs):
+        super().__init__()
+        self.base = base(**kwargs)
+
+    def forward(self, y_pred, y_true):
+        n_members = y_pred.shape[0]
+        return n_members * self.base(y_pred.flatten(0, 1), y_true.flatten(0, 1))
+
+    @property
+    def weighted(self):
+        return self.base.weighted
+
+    @weighted.setter
+    def weighted(self, value):
+        self.base.weighted = value
+
+    def pack(self, y, weight):
+        """The base criterion's target carrying the weights (see _SampleWeighted)."""
+        return self.base.pack(y, weight)
+
+    def row_losses(self, y_pred, y_true):
+        """Each row's loss, the mean over the members: (M, n, ...) outputs to (n,).
+
+        ``y_true`` holds one target per row, shared by the members.
+        """
+        n_members, n_rows = y_pred.shape[:2]
+        y_true = y_true.expand(n_members, *y_true.shape).flatten(0, 1)
+        losses = self.base.row_losses(y_pred.flatten(0, 1), y_true)
+        return losses.reshape(n_members, n_rows).mean(dim=0)
 
 
 class _LeanEpochs:
@@ -73,7 +129,7 @@ class _LeanEpochs:
             loss.backward()
             self._step_optimizer(None)
             self.history.record_batch(prefix + "_loss", loss.item())
-            self.history.record_batch(prefix + "_batch_size", len(X_batch))
+            self.history.record_batch(prefix + "_batch_size", X_batch.shape[-2])
             n_batches += 1
         self.history.record(prefix + "_batch_count", n_batches)
         return None

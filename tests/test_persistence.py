@@ -105,6 +105,12 @@ VARIANTS = {
     ),
     "classifier": (lambda: _clf(), LABELS),
     "classifier concrete": (lambda: _clf(dropout="concrete"), LABELS),
+    "3 members": (lambda: _reg(n_members=3), Y),
+    "3 members heteroscedastic": (
+        lambda: _reg(n_members=3, noise="heteroscedastic"),
+        Y,
+    ),
+    "3 members classifier": (lambda: _clf(n_members=3), LABELS),
     "classifier cosine": (lambda: _clf(lr_schedule="cosine", dropout=0.3), Y > 0),
     "pipeline": (lambda: make_pipeline(StandardScaler(), _reg()), Y),
     "pipeline heteroscedastic": (

@@ -35,15 +35,20 @@ def _target(kind, y=Y_OK):
     return LABELS if kind == "classifier" and y is Y_OK else y
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    return _tiny(max_epochs=5, n_passes=20).fit(X_OK, Y_OK)
+@pytest.fixture(scope="module", params=[1, 3], ids=["1 member", "3 members"])
+def fitted(request):
+    return _tiny(max_epochs=5, n_passes=20, n_members=request.param).fit(X_OK, Y_OK)
 
 
-@pytest.fixture(scope="module", params=list(ESTIMATORS))
+@pytest.fixture(
+    scope="module",
+    params=[(kind, m) for kind in ESTIMATORS for m in (1, 3)],
+    ids=lambda p: f"{p[0]}, {p[1]} member{'s' if p[1] > 1 else ''}",
+)
 def fitted_any(request):
-    kind = request.param
-    return kind, _tiny(kind, max_epochs=5, n_passes=20).fit(X_OK, _target(kind))
+    kind, n_members = request.param
+    est = _tiny(kind, max_epochs=5, n_passes=20, n_members=n_members)
+    return kind, est.fit(X_OK, _target(kind))
 
 
 def _with(value, row=0, col=0):

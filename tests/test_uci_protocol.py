@@ -2,10 +2,13 @@
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from sklearn_mcdropout.metrics import mc_log_likelihood
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -97,7 +100,8 @@ def test_log_likelihood_matches_hand_computation(folder):
     densities = np.sqrt(tau / (2 * np.pi)) * np.exp(
         -0.5 * tau * (y[:, None] - passes) ** 2
     )
-    np.testing.assert_allclose(ll, np.mean(np.log(densities.mean(axis=1))), rtol=1e-10)
+    # The tau grid is scored in float32 (uci.log_likelihoods).
+    np.testing.assert_allclose(ll, np.mean(np.log(densities.mean(axis=1))), atol=1e-6)
     assert ll_other != ll
     np.testing.assert_allclose(rmse, np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
 
@@ -127,6 +131,22 @@ def test_heteroscedastic_protocol_scores_the_mixture_of_the_passes(folder, tmp_p
     assert summary["fits"] == 3  # one per dropout rate + the refit, no tau grid
     assert summary["per_split"][0]["tau"] is None
     assert np.isfinite(summary["ll_mean"])
+
+
+def test_log_likelihoods_of_all_taus_at_once_match_float64_one_at_a_time():
+    rng = np.random.default_rng(0)
+    y = rng.normal(scale=10, size=300)
+    passes = (
+        y[:, None]
+        + rng.normal(scale=3, size=(300, 2000))
+        + rng.normal(scale=20, size=(300, 1))
+    )
+    taus = np.geomspace(1e-4, 1e3, 40)
+    got = uci.log_likelihoods(y, passes, taus, chunk=2**20)
+    want = [mc_log_likelihood(y, passes, tau) for tau in taus]
+    # Far from the residuals' scale (tau = 1e3, LL near -1e5) as close as
+    # near the best tau: the float32 log-sum-exp only sees d_t - d_0.
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
 
 
 def test_tau_grid_keeps_given_values_and_spans_them():
@@ -173,10 +193,11 @@ def test_split_ranges_and_split_jobs_give_the_sequential_results(folder, tmp_pat
 
 
 def test_early_stopping_diagnosis_last_epoch_is_the_protocol_pick(folder, tmp_path):
-    # The last snapshot is uci.py's grid fit: same pick, same validation LL.
+    # The last snapshot is uci.py's sequential grid fit: same pick, same
+    # validation LL.
     out = tmp_path / "es.json"
     argv = ["--data", str(folder), "--splits", "2", "--epochs", "6", "--passes", "20",
-            "--fine-tau", "3"]  # fmt: skip
+            "--fine-tau", "3", "--sequential-grid"]  # fmt: skip
     summary = uci_early_stopping.main([*argv, "--every", "4", "--json", str(out)])
     rows = json.loads(out.read_text())["rows"]
     # 2 splits x 2 rates x snapshots after epochs 4 and 6 (the last)
@@ -230,3 +251,50 @@ def test_compare_with_authors_pairs_splits_by_index(folder, tmp_path, capsys):
         uci_compare.main(["--data", str(results), "--json", str(summary)])
     with pytest.raises(ValueError, match="expected one results/test_MC_rmse_"):
         uci_compare.main(["--data", str(folder), "--json", str(summary)])
+
+
+def test_dask_backend_gives_the_sequential_results(folder):
+    pytest.importorskip("distributed")
+    argv = ["--data", str(folder), "--splits", "2", "--epochs", "2", "--passes", "20",
+            "--fine-tau", "3"]  # fmt: skip
+    environ = dict(os.environ)  # the nanny writes its pre-spawn variables here
+    try:
+        on_dask = uci.main([*argv, "--dask", "--split-jobs", "2"])["per_split"]
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+    assert on_dask == uci.main(argv)["per_split"]
+
+
+def test_batched_grid_scores_each_rate_from_its_own_members(folder):
+    # The grid's rates trained as one model; each rate's validation scores
+    # come from its own members' passes, with n_members members per rate.
+    data = uci.read_folder(folder)
+    train, _ = data["splits"][0]
+    fit_idx, val_idx = uci.fit_validation_split(train)
+    config = uci.make_config(uci.build_parser().parse_args(
+        ["--data", str(folder), "--epochs", "2", "--passes", "30", "--n-members", "3"]
+    ))  # fmt: skip
+    model = uci.fit_model(data, fit_idx, [0.05, 0.1], 1.0, config, seed=0)
+    est = model[-1]
+    assert est.n_members == 6
+    assert est.n_passes == 10
+    rates = [est.net_.module_.member(m)[0].p for m in range(6)]
+    assert rates == [0.05] * 3 + [0.1] * 3
+    scores = uci.evaluate(model, data["X"][val_idx], data["y"][val_idx], [0.5, 2.0], 2)
+    passes = est.predict_passes(model[0].transform(data["X"][val_idx]))
+    y = data["y"][val_idx]
+    for g, (rmse, lls) in enumerate(scores):
+        own = passes.reshape(len(y), 10, 6)[:, :, 3 * g : 3 * g + 3].reshape(len(y), -1)
+        np.testing.assert_allclose(rmse, np.sqrt(np.mean((own.mean(1) - y) ** 2)))
+        want = [mc_log_likelihood(y, own, tau) for tau in (0.5, 2.0)]
+        np.testing.assert_allclose(lls, want, atol=1e-6)
+
+
+def test_sized_data_folder_is_read_by_the_protocol(tmp_path):
+    make_sized_data = _load("make_sized_data")
+    folder = make_sized_data.write_folder(tmp_path / "sized", n_rows=50, n_splits=3)
+    data = uci.read_folder(folder)
+    assert data["X"].shape == (50, 4)
+    assert len(data["splits"]) == 3
+    assert [len(part) for part in data["splits"][0]] == [45, 5]
