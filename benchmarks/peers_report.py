@@ -65,6 +65,11 @@ def load(paths):
     return [json.loads(Path(p).read_text()) for p in paths]
 
 
+def _splits(result):
+    n = result["n_splits"]
+    return f"{n} split" if n == 1 else f"{n} splits"
+
+
 def _methods(result):
     return [m for m in ORDER if m in result["summary"]]
 
@@ -139,7 +144,7 @@ def winners_table(results):
     head = "| data set | " + " | ".join(h for _, h, _ in METRICS) + " |"
     lines = [head, "|---|" + "---|" * len(METRICS)]
     for result in results:
-        cells = [f"{result['dataset']} ({result['n_splits']} splits)"]
+        cells = [f"{result['dataset']} ({_splits(result)})"]
         for key, _, rule in METRICS:
             best, value = _best(result, key, rule, ORDER)
             cell = f"**{LABELS[best]}** {value:.3f}"
@@ -151,19 +156,44 @@ def winners_table(results):
     return "\n".join(lines)
 
 
+def winners_rst(results):
+    """The winners table as a reStructuredText list-table (for docs/)."""
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - data set",
+        *[f"     - {header}" for _, header, _ in METRICS],
+    ]
+    for result in results:
+        lines.append(f"   * - {result['dataset']} ({_splits(result)})")
+        for key, _, rule in METRICS:
+            best, value = _best(result, key, rule, ORDER)
+            cell = f"**{LABELS[best]}** {value:.3f}"
+            if best not in MC_DROPOUT:
+                ours, ours_value = _best(result, key, rule, MC_DROPOUT)
+                cell += f"; best MC dropout: {LABELS[ours]} {ours_value:.3f}"
+            lines.append(f"     - {cell}")
+    return "\n".join(lines)
+
+
 def figures(results, folder):
     """NLL against fit time, and 95% coverage per target quintile."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     n_cols = 3
     n_rows = -(-len(results) // n_cols)
+    # 0.9 inch below the panels for the legend.
+    height = 3.4 * n_rows + 0.9
+    bottom = 0.9 / height
     fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(4.2 * n_cols, 3.4 * n_rows), squeeze=False
+        n_rows, n_cols, figsize=(4.2 * n_cols, height), squeeze=False
     )
     for ax, result in zip(axes.flat, results, strict=False):
         for method in _methods(result):
@@ -182,19 +212,22 @@ def figures(results, folder):
                 label=LABELS[method],
             )
         ax.set_xscale("log")
-        ax.set_title(f"{result['dataset']} ({result['n_splits']} splits)")
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(FormatStrFormatter("%g"))
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+        ax.set_title(f"{result['dataset']} ({_splits(result)})")
         ax.set_xlabel("fit time per split (s, one thread)")
         ax.set_ylabel("test Gaussian NLL (lower is better)")
     for ax in axes.flat[len(results) :]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.savefig(folder / "peers_nll_time.png", dpi=90)
     plt.close(fig)
 
     fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(4.2 * n_cols, 3.4 * n_rows), squeeze=False
+        n_rows, n_cols, figsize=(4.2 * n_cols, height), squeeze=False
     )
     for ax, result in zip(axes.flat, results, strict=False):
         for method in _methods(result):
@@ -208,7 +241,7 @@ def figures(results, folder):
                 label=LABELS[method],
             )
         ax.axhline(0.95, color="black", linestyle="--", linewidth=1)
-        ax.set_title(f"{result['dataset']} ({result['n_splits']} splits)")
+        ax.set_title(f"{result['dataset']} ({_splits(result)})")
         ax.set_xlabel("quintile of the test target (1: lowest)")
         ax.set_ylabel("95% interval coverage")
         ax.set_xticks(np.arange(1, len(by_bin) + 1))
@@ -216,7 +249,7 @@ def figures(results, folder):
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.savefig(folder / "peers_coverage_bins.png", dpi=90)
     plt.close(fig)
 
@@ -225,6 +258,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="results files of peers.py")
     parser.add_argument("--figures", help="folder for the two PNG figures")
+    parser.add_argument(
+        "--rst", action="store_true", help="also the winners as a reST list-table"
+    )
     args = parser.parse_args(argv)
     results = load(args.results)
     for result in results:
@@ -232,6 +268,8 @@ def main(argv=None):
         print(method_table(result) + "\n")
     print("### Winners\n")
     print(winners_table(results))
+    if args.rst:
+        print("\n" + winners_rst(results))
     if args.figures:
         figures(results, args.figures)
 
