@@ -86,16 +86,6 @@ N_BINS = 5
 LIBRARY = ("mcd", "mcd-het", "mcd-concrete", "mcd-ens5", "deep-ens5")
 PEERS = ("ngboost", "cqr", "gp")
 METHODS = LIBRARY + PEERS
-LABELS = {
-    "mcd": "MCDropoutRegressor()",
-    "mcd-het": 'noise="heteroscedastic"',
-    "mcd-concrete": 'dropout="concrete"',
-    "mcd-ens5": "n_members=5",
-    "deep-ens5": "deep ensemble (5 MLPs, variance head)",
-    "ngboost": "NGBoost (Normal)",
-    "cqr": "HGB quantiles + CQR (MAPIE)",
-    "gp": "GaussianProcessRegressor",
-}
 
 
 def _load_uci():
@@ -422,11 +412,11 @@ def main(argv=None):
                     method, X[train], y[train], X[test], y[test], config, seed
                 )
                 per_split[method].append(result)
-                nll = result["nll"]
+                nll = result["gaussian_nll"]
                 print(
                     f"{name} split {k + 1}/{len(splits)} {method}: "
                     f"RMSE {result['rmse']:.3f}, "
-                    f"NLL {'n/a' if nll is None else f'{nll:.3f}'}, "
+                    f"Gaussian NLL {'n/a' if nll is None else f'{nll:.3f}'}, "
                     f"95% coverage {result['coverage_95']:.3f}, "
                     f"fit {result['fit_time']:.1f} s "
                     f"({time.perf_counter() - start:.0f} s)",

@@ -57,7 +57,7 @@ METRICS = (
     ("gaussian_nll", "NLL", True),
     ("crps", "CRPS", True),
     ("coverage_95", "95% coverage", 0.95),
-    ("worst_bin_95", "95% coverage, worst quintile", 0.95),
+    ("worst_bin_95", "95% coverage, quintile farthest from 0.95", 0.95),
 )
 
 
