@@ -47,9 +47,9 @@ from ._training import (
 #: Largest absolute input value accepted, sqrt of the float32 maximum (about
 #: 1.8e19): above it the network's squares and products overflow.
 MAX_ABS_INPUT = float(np.sqrt(np.finfo(np.float32).max))
-#: Most pass outputs (n_samples x n_passes x n_outputs) that the methods
-#: returning every pass (``predict_passes``, ``sample_y``, ``return_cov``)
-#: store; above it they refuse.
+#: Most pass outputs (n_samples x n_passes x n_members x n_outputs) that the
+#: methods returning every pass (``predict_passes``, ``sample_y``,
+#: ``return_cov``) store; above it they refuse.
 MAX_STORED_PASS_VALUES = 2**27
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _SKLEARN_BASE = os.path.join("sklearn", "base.py")
@@ -115,8 +115,20 @@ class _MCDropoutBase(BaseEstimator):
 
         A first fit builds the network and trains it for ``max_epochs``
         epochs (one with ``partial``); with ``warm_start`` or ``partial`` and
-        a fitted network, training continues from it (``_continue``).
+        a fitted network, training continues from it (``_continue``). A fit
+        that raises leaves the estimator's attributes as they were before it
+        (a fitted model stays usable after a refused refit).
         """
+        state = dict(self.__dict__)
+        try:
+            return self._fit_steps(X, y, sample_weight, partial, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit_steps(self, X, y, sample_weight, partial, classes):
+        """The steps of ``_fit``, which restores the attributes if one raises."""
         if partial and self.early_stopping:
             raise ValueError(
                 f"partial_fit does not support early_stopping=True; use fit, or "
@@ -280,6 +292,15 @@ class _MCDropoutBase(BaseEstimator):
                 net = self._build_net(net.module_, device, batch_seed, valid)
                 net.initialize()
                 net.history = self.net_.history
+            else:
+                # A fit with early stopping left its callback, whose held-out
+                # rows are gone; partial_fit (refused with early stopping)
+                # trains without it.
+                net.callbacks_ = [
+                    (name, cb)
+                    for name, cb in net.callbacks_
+                    if name != "early_stopping"
+                ]
             self._set_regulariser(net, Xt.shape[1], _n_rows(yt, w))
             # skorch's set_params refuses iterator parameters once the net is
             # initialised; they need no reinitialisation.
@@ -309,7 +330,8 @@ class _MCDropoutBase(BaseEstimator):
             raise ValueError(
                 "warm_start=True (or partial_fit) continues training the fitted "
                 "network, but the current parameters build a different network "
-                "(other layers, widths, activations or dropout rates). Refit "
+                "(other layers, widths, activations, dropout rates or number of "
+                "members). Refit "
                 "from scratch with warm_start=False, or restore the parameters "
                 "of the fitted network."
             )
@@ -492,8 +514,12 @@ class _MCDropoutBase(BaseEstimator):
         self._masks = _Masks(plan, self._mask_seed, self.n_passes, self.n_members)
 
     def _n_components(self):
-        """Outputs per row of the passes of all members: n_passes * n_members."""
-        return self.n_passes * self.n_members
+        """Outputs per row of the passes of all members: n_passes * n_members.
+
+        The fitted number of members (``n_passes`` may change after fit,
+        ``n_members`` needs a refit).
+        """
+        return self.n_passes * self._masks.n_members
 
     def __getstate__(self):
         # The weights as arrays, no torch or skorch object: see _persistence.

@@ -141,7 +141,8 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         When True and the estimator is fitted, :meth:`fit` continues training
         the fitted network (with a new optimiser, as MLPClassifier does) for
         ``max_epochs`` more epochs; ``y`` may only hold classes of
-        ``classes_``, and parameters that would build another network are
+        ``classes_``, and parameters that would build another network
+        (layers, widths, activation, dropout rates, number of members) are
         refused. When False, :meth:`fit` starts from a new network.
 
     device : str or torch.device, default="cpu"
@@ -522,8 +523,8 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Column ``t * n_members + m`` is pass t of member m.
 
         Their mean over the passes is :meth:`predict_proba`. Needs
-        ``n_samples * n_passes * n_classes`` values in memory and refuses more
-        than ``MAX_STORED_PASS_VALUES``.
+        ``n_samples * n_passes * n_members * n_classes`` values in memory and
+        refuses more than ``MAX_STORED_PASS_VALUES``.
 
         Parameters
         ----------

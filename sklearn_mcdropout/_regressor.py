@@ -217,8 +217,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         the fitted network (with a new optimiser, as MLPRegressor does) for
         ``max_epochs`` more epochs, keeping the target's standardisation of
         the first fit; parameters that would build another network (layers,
-        widths, activation, dropout rates, noise model, number of targets)
-        are refused. When False, :meth:`fit` starts from a new network.
+        widths, activation, dropout rates, noise model, number of targets,
+        number of members) are refused. When False, :meth:`fit` starts from
+        a new network.
 
     device : str or torch.device, default="cpu"
         Device of training and prediction, e.g. "cpu" or "cuda".
@@ -621,7 +622,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         return_cov : bool, default=False
             If True, the covariance of the joint predictive distribution at
             the query points is returned along with the mean. Needs
-            ``n_samples * n_passes`` values in memory and refuses
+            ``n_samples * n_passes * n_members`` values per target in memory
+            and refuses
             ``n_samples > MAX_COV_SAMPLES`` (10,000).
 
         Returns
@@ -778,13 +780,14 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 f"n_samples must be a positive integer, got {n_samples!r}."
             )
         Xt = self._validate_X_predict(X)
-        _check_stored_size(Xt.shape[0], n_samples * self.n_members, self.n_outputs_)
+        n_members = self._masks.n_members  # fitted, whatever n_members says now
+        _check_stored_size(Xt.shape[0], n_samples * n_members, self.n_outputs_)
         rng = check_random_state(random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         functions, noise_var = self._pass_outputs(Xt, n_samples, seed)
-        if self.n_members > 1:  # sample s: pass s of a member drawn uniformly
-            picked = np.arange(n_samples) * self.n_members
-            picked += rng.randint(self.n_members, size=n_samples)
+        if n_members > 1:  # sample s: pass s of a member drawn uniformly
+            picked = np.arange(n_samples) * n_members
+            picked += rng.randint(n_members, size=n_samples)
             functions, noise_var = functions[:, picked], noise_var[:, picked]
         draws = functions + rng.normal(size=functions.shape) * np.sqrt(noise_var)
         return self._by_target(draws)

@@ -11,7 +11,7 @@ from skorch.net import NeuralNet
 from torch import nn
 from torch.nn import functional as F
 
-from ._network import _noise_variance
+from ._network import _Members, _noise_variance
 
 _BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
 
@@ -115,9 +115,19 @@ class _LeanEpochs:
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if not (training and iterator is not None and self._lean_step(step_fn)):
-            return super().run_single_epoch(
+            out = super().run_single_epoch(
                 iterator, training, prefix, step_fn, **fit_params
             )
+            if isinstance(self.module_, _Members) and training:
+                # skorch records len(X_batch), the number of members for a
+                # batch of shape (M, rows, features): the rows, as lean epochs.
+                key = prefix + "_batch_size"
+                starts = range(0, len(iterator.X), iterator.batch_size)
+                rows = [min(iterator.batch_size, len(iterator.X) - s) for s in starts]
+                batches = [b for b in self.history[-1]["batches"] if key in b]
+                for batch, n_rows in zip(batches, rows, strict=True):
+                    batch[key] = n_rows
+            return out
         self._set_training(True)
         n_batches = 0
         for X_batch, y_batch in iterator:

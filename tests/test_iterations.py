@@ -27,6 +27,13 @@ def _data(n=40, seed=0):
     return X, X[:, 0] + rng.normal(scale=1.0, size=n)
 
 
+def _chain():
+    return torch.nn.Sequential(
+        torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Dropout(0.1),
+        torch.nn.Linear(8, 1),
+    )  # fmt: skip
+
+
 def _overfitting(**params):
     # 40 noisy rows and a wide network with little dropout: the held-out
     # loss falls, then rises as the network learns the noise.
@@ -123,6 +130,52 @@ def test_partial_fit_refuses_early_stopping(estimator):
     extra = {"classes": [0, 1]} if estimator is MCDropoutClassifier else {}
     with pytest.raises(ValueError, match="partial_fit does not support early_stop"):
         estimator(early_stopping=True).partial_fit(X, (y > 0).astype(int), **extra)
+
+
+@pytest.mark.parametrize("n_members", [1, 2])
+@pytest.mark.parametrize("estimator", [MCDropoutRegressor, MCDropoutClassifier])
+def test_partial_fit_continues_a_fit_that_stopped_early(estimator, n_members):
+    # The active-learning loop: fit with early stopping, then a few more
+    # epochs with partial_fit on the grown labelled set.
+    X, y = _data(60)
+    if estimator is MCDropoutClassifier:
+        y = (y > 0).astype(int)
+    est = estimator(
+        hidden_layer_sizes=(16,), max_epochs=5, early_stopping=True,
+        n_members=n_members, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    n_iter = est.n_iter_
+    est.set_params(early_stopping=False).partial_fit(X, y)
+    assert est.n_iter_ == n_iter + 1
+    assert est.validation_scores_ is None
+    assert "early_stopping" not in dict(est.net_.callbacks_)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        ({"dropout": "concrete", "n_members": 2}, "cannot go with n_members"),
+        ({"module": [torch.nn.Sequential(torch.nn.Linear(3, 1))]}, "Dropout"),
+        ({"module": [_chain(), _chain()], "n_members": 3}, "module as a list"),
+    ],
+    ids=["concrete-members", "no-dropout", "list-length"],
+)
+def test_a_refused_refit_leaves_the_fitted_model_as_it_was(bad, match):
+    # The refit validates and encodes the new data before it refuses the
+    # parameters: the attributes of the fit before are restored.
+    X, y = _data(60)
+    est = MCDropoutRegressor(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
+    est.fit(X, y)
+    before = est.predict(X, return_std=True)
+    state = dict(est.__dict__)
+    params = est.get_params()
+    with pytest.raises(ValueError, match=match):
+        est.set_params(**bad).fit(X[:, :3], 100 * y + 50)
+    assert est.__dict__.keys() == state.keys()
+    assert all(est.__dict__[k] is v for k, v in state.items() if k not in params)
+    est.set_params(**params)
+    for a, b in zip(est.predict(X, return_std=True), before, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_warm_start_continues_training():

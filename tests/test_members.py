@@ -344,11 +344,34 @@ class _CountBatches(Callback):
 
 def test_members_train_in_skorchs_loop_too():
     # A batch hook keeps skorch's per-batch loop; the members' step is the same.
-    params = dict(hidden_layer_sizes=(8,), n_members=2, max_epochs=2, random_state=0)
+    # Its history records the batches' rows (skorch's len(X_batch) is the
+    # number of members), so the epoch losses, weighted by them, agree too.
+    params = dict(
+        hidden_layer_sizes=(8,), n_members=2, max_epochs=2, batch_size=16,
+        random_state=0,
+    )  # fmt: skip
     lean = MCDropoutRegressor(**params).fit(X, Y)
     counter = _CountBatches()
     hooked = MCDropoutRegressor(callbacks=[counter], **params).fit(X, Y)
-    assert hooked.net_.callbacks_[-1][1].n_batches_ == 2 * 1  # 60 rows, batch 64
+    assert hooked.net_.callbacks_[-1][1].n_batches_ == 2 * 4  # 54 rows, batch 16
     np.testing.assert_allclose(
         hooked.predict_passes(X), lean.predict_passes(X), rtol=1e-6, atol=1e-6
     )
+    for est in (lean, hooked):
+        assert est.net_.history[-1, "batches", :, "train_batch_size"] == [
+            16, 16, 16, 6
+        ]  # fmt: skip
+    np.testing.assert_allclose(hooked.loss_curve_, lean.loss_curve_, rtol=1e-6)
+
+
+def test_predictions_use_the_fitted_number_of_members(ensemble):
+    # n_members, like the network's other parameters, needs a refit; what
+    # a fitted model predicts does not change with set_params.
+    est = copy.deepcopy(ensemble)
+    before = est.sample_y(X[:2], n_samples=4, random_state=0)
+    for n_members in (1, 5):
+        est.set_params(n_members=n_members)
+        np.testing.assert_array_equal(
+            est.sample_y(X[:2], n_samples=4, random_state=0), before
+        )
+        assert est.predict_passes(X[:2]).shape == (2, 7 * 3)
