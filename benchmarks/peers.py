@@ -380,8 +380,8 @@ def build_parser():
     parser.add_argument(
         "--gp-max-train",
         type=int,
-        default=2000,
-        help="the GP's training rows at most, drawn at random (2000)",
+        default=3000,
+        help="the GP's training rows at most, drawn at random (3000)",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads")
     parser.add_argument("--seed", type=int, default=0, help="seed of split k: seed + k")
