@@ -1,0 +1,122 @@
+"""benchmarks/peers.py --quick on a tiny folder in the authors' UCI format.
+
+Needs the ``peers`` extra (NGBoost and MAPIE); skipped without it.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip(
+    "ngboost", reason="the peers benchmark needs NGBoost: pip install -e '.[peers]'"
+)
+pytest.importorskip(
+    "mapie", reason="the peers benchmark needs MAPIE: pip install -e '.[peers]'"
+)
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+spec = importlib.util.spec_from_file_location("peers", BENCHMARKS / "peers.py")
+peers = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(peers)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """260 rows, 3 features, a noise level that grows with the first, 3 splits.
+
+    220 training rows: CQR holds out 44 for its calibration, more than the
+    1 / 0.025 = 40 that MAPIE needs for the quantiles of a 95% interval.
+    """
+    path = tmp_path_factory.mktemp("toy")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(260, 3))
+    y = 2 + X[:, 0] + rng.normal(scale=0.2 + 0.3 * np.abs(X[:, 0]), size=260)
+    np.savetxt(path / "data.txt", np.c_[X, y])
+    np.savetxt(path / "index_features.txt", [0, 1, 2], fmt="%d")
+    np.savetxt(path / "index_target.txt", [3], fmt="%d")
+    for k in range(3):
+        perm = np.random.default_rng(k).permutation(260)
+        np.savetxt(path / f"index_train_{k}.txt", perm[:220], fmt="%d")
+        np.savetxt(path / f"index_test_{k}.txt", perm[220:], fmt="%d")
+    for name, value in [("n_splits", "3"), ("n_hidden", "8"), ("n_epochs", "1")]:
+        (path / f"{name}.txt").write_text(value + "\n")
+    (path / "dropout_rates.txt").write_text("0.05\n")
+    (path / "tau_values.txt").write_text("1.0\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def results(folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out") / "peers.json"
+    peers.main(["--data", str(folder), "--quick", "--json", str(out)])
+    return json.loads(out.read_text())
+
+
+def test_quick_run_scores_every_method_on_two_splits(results):
+    assert results["quick"]
+    assert results["n_splits"] == 2
+    assert results["threads"] == 1
+    assert set(results["per_split"]) == set(peers.METHODS)
+    for method, splits in results["per_split"].items():
+        assert len(splits) == 2
+        for r in splits:
+            assert np.isfinite(r["rmse"])
+            assert r["rmse"] > 0
+            assert r["fit_time"] > 0
+            assert r["predict_time"] > 0
+            for level in (90, 95):
+                assert 0 <= r[f"coverage_{level}"] <= 1
+                assert r[f"width_{level}"] > 0
+                assert len(r[f"coverage_{level}_by_bin"]) == peers.N_BINS
+            assert r["width_95"] > r["width_90"], method
+
+
+def test_cqr_has_no_density(results):
+    for r in results["per_split"]["cqr"]:
+        assert r["nll"] is None
+        assert r["gaussian_nll"] is None
+        assert r["crps"] is None
+    assert "nll" not in results["summary"]["cqr"]
+    assert "coverage_95" in results["summary"]["cqr"]
+
+
+def test_gaussian_methods_have_a_density(results):
+    for method in ("mcd", "mcd-het", "ngboost", "gp", "deep-ens5"):
+        for r in results["per_split"][method]:
+            assert np.isfinite(r["nll"])
+            assert np.isfinite(r["gaussian_nll"])
+            assert r["crps"] > 0
+    # NGBoost's and the GP's own density is the Gaussian one.
+    for method in ("ngboost", "gp"):
+        for r in results["per_split"][method]:
+            assert r["nll"] == pytest.approx(r["gaussian_nll"])
+
+
+def test_summary_is_mean_and_standard_error_over_splits(results):
+    values = np.array([r["rmse"] for r in results["per_split"]["gp"]])
+    summary = results["summary"]["gp"]["rmse"]
+    assert summary["mean"] == pytest.approx(values.mean())
+    assert summary["se"] == pytest.approx(values.std() / np.sqrt(2))
+    by_bin = results["summary"]["mcd"]["coverage_95_by_bin"]["mean"]
+    assert len(by_bin) == peers.N_BINS
+
+
+def test_mixture_nll_matches_hand_computation(folder):
+    """The library's own NLL is the log of the mixture of the passes' Gaussians."""
+    from scipy.stats import norm
+
+    _name, X, y, splits = peers.load_dataset(str(folder))
+    train, test = splits[0]
+    config = peers.make_config(
+        peers.build_parser().parse_args(["--data", "x", "--quick"]), 3
+    )
+    model = peers.make_method("mcd", config, 0).fit(X[train], y[train])
+    y_mean, y_std = model.predict(X[test], return_std=True)
+    passes = model[-1].predict_passes(model[0].transform(X[test]))
+    noise = 1 / np.sqrt(model[-1].tau_)
+    density = norm.pdf(y[test][:, None], passes, noise).mean(axis=1)
+    nll = peers.own_nll("mcd", model, X[test], y[test], y_mean, y_std)
+    assert nll == pytest.approx(-np.mean(np.log(density)), rel=1e-6)
