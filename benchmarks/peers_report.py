@@ -218,13 +218,7 @@ def figures(results, folder):
         ax.set_title(f"{result['dataset']} ({_splits(result)})")
         ax.set_xlabel("fit time per split (s, one thread)")
         ax.set_ylabel("test Gaussian NLL (lower is better)")
-    for ax in axes.flat[len(results) :]:
-        ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.tight_layout(rect=(0, bottom, 1, 1))
-    fig.savefig(folder / "peers_nll_time.png", dpi=90)
-    plt.close(fig)
+    _finish(fig, axes, len(results), bottom, folder / "peers_nll_time.png")
 
     fig, axes = plt.subplots(
         n_rows, n_cols, figsize=(4.2 * n_cols, height), squeeze=False
@@ -245,12 +239,19 @@ def figures(results, folder):
         ax.set_xlabel("quintile of the test target (1: lowest)")
         ax.set_ylabel("95% interval coverage")
         ax.set_xticks(np.arange(1, len(by_bin) + 1))
-    for ax in axes.flat[len(results) :]:
+    _finish(fig, axes, len(results), bottom, folder / "peers_coverage_bins.png")
+
+
+def _finish(fig, axes, n_panels, bottom, path):
+    """Hide the unused panels, one legend below them all, save and close."""
+    import matplotlib.pyplot as plt
+
+    for ax in axes.flat[n_panels:]:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
     fig.tight_layout(rect=(0, bottom, 1, 1))
-    fig.savefig(folder / "peers_coverage_bins.png", dpi=90)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
