@@ -11,7 +11,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
-from sklearn_mcdropout._network import _Members
+from sklearn_mcdropout._network import _MemberDropout, _Members
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(60, 3))
@@ -42,7 +42,8 @@ def ensemble():
 def _hand_passes(est, rows):
     """Pass t of member m by hand, from its weights and masks: (rows, T, M).
 
-    ``weight[m]`` of a member layer is member m's weight transposed.
+    ``weight[m]`` of a member layer is member m's weight transposed, ``bias[m]``
+    its bias as a row.
     """
     module, keeps = est.net_.module_, est._masks._held
     out = np.empty((len(rows), est.n_passes, est.n_members))
@@ -50,7 +51,7 @@ def _hand_passes(est, rows):
         (W0, b0), (W1, b1) = (
             (
                 lin.weight[m].T.detach().double().numpy(),
-                lin.bias[m].detach().double().numpy(),
+                lin.bias[m, 0].detach().double().numpy(),
             )
             for lin in (module[1], module[4])
         )
@@ -375,3 +376,21 @@ def test_predictions_use_the_fitted_number_of_members(ensemble):
             est.sample_y(X[:2], n_samples=4, random_state=0), before
         )
         assert est.predict_passes(X[:2]).shape == (2, 7 * 3)
+
+
+@pytest.mark.parametrize("rates", [(0.1, 0.1, 0.1), (0.0, 0.2, 0.5)])
+def test_member_dropout_keeps_each_unit_at_its_members_rate(rates):
+    # Training masks: member m keeps a unit with probability 1 - p_m and
+    # scales it by 1 / (1 - p_m), so a unit's mean over masks is its input.
+    layer = _Members([_MemberDropout(rates)], 3).train()
+    h = torch.ones(3, 400, 250)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        out = layer(h)
+    for m, p in enumerate(rates):
+        kept = out[m] != 0
+        np.testing.assert_allclose(out[m][kept].numpy(), 1 / (1 - p), rtol=1e-6)
+        # 100,000 draws: the kept fraction within 5 binomial standard errors.
+        se = np.sqrt(max(p * (1 - p), 1e-12) / kept.numel())
+        assert abs(kept.float().mean().item() - (1 - p)) < 5 * se + 1e-12
+    assert torch.equal(layer.eval()(h), h)
