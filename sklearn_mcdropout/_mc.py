@@ -50,6 +50,12 @@ _BATCHED_MAX_MACS = 2**21
 # each) are drawn once and held; larger sets are drawn per block of passes.
 _MAX_HELD_MASK_VALUES = 2**22
 _PASS_BLOCK = 256
+# Matrix products of few rows take other kernels, whose float roundings
+# differ (measured with torch's CPU BLAS: below 8 rows, and wherever rows x
+# in x out of a layer is below about 400); chunks are padded up to that size,
+# so that a row's outputs do not depend on how many rows are predicted with it.
+_MIN_ROWS = 8
+_MIN_PRODUCT = 512
 
 
 def _pass_seed(seed, t):
@@ -132,6 +138,9 @@ class _ReferenceRunner:
 
     def __init__(self, module):
         self.module = copy.deepcopy(module).eval()
+        self.min_rows = _min_rows(
+            m for m in self.module.modules() if isinstance(m, nn.Linear)
+        )
         self._keeps = None
         for layer in _dropout_layers(self.module):
             layer.register_forward_hook(self._apply_mask)
@@ -229,6 +238,7 @@ class _OnChain:
     def __init__(self, chain):
         self.chain = chain
         self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
+        self.min_rows = _min_rows(lin for lin, _, _ in chain.blocks)
 
 
 class _SparseChainRunner(_OnChain):
@@ -352,49 +362,32 @@ def _act(act, z):
 
 
 class _BatchedChainRunner(_OnChain):
-    """A small chain: many passes per batched product, masks applied densely.
+    """A small chain: many passes per batched product, masks folded in.
 
-    Pass t multiplies by diag(z_t) / (1 - p) after each dropout layer; a block
-    of passes is one batched matrix product per layer over (pass, row) pairs.
+    A block of passes is one batched matrix product per layer over the
+    passes, see :func:`_folded_passes`.
     """
 
     def passes(self, X, masks):
-        first = None
-        if self.chain.input_p is None:  # the first layer is the same in every pass
-            lin, act, _ = self.chain.blocks[0]
-            first = _act(act, F.linear(X, lin.weight, lin.bias))
-        budget = _chunk_elements(X.device)
-        step = max(1, budget // (X.shape[0] * self.width()))
+        layers = [
+            (lin.weight.T, lin.bias, act, p) for lin, act, p in self.chain.blocks
+        ]
+        step = _passes_per_block(X, self.width(), self.chain.macs())
         for n_block, keeps in masks.blocks(step, X.device):
-            yield self._block(X, first, *self.chain.split(keeps), n_block)
-
-    def _block(self, X, first, keep_in, keeps, n_block):
-        blocks = list(zip(self.chain.blocks, keeps, strict=True))
-        if first is None:
-            h = X.expand(n_block, *X.shape) * _factors(keep_in, self.chain.input_p, X)
-        else:
-            (_, _, p0), keep0 = blocks.pop(0)
-            h = first.expand(n_block, *first.shape) * _factors(keep0, p0, X)
-        for (lin, act, p), keep in blocks:
-            h = _act(act, F.linear(h, lin.weight, lin.bias)) * _factors(keep, p, X)
-        return h
-
-
-def _factors(keep, p, X):
-    """Per-pass inverted-dropout factors z_t / (1 - p), shape (passes, 1, units)."""
-    if keep is None:
-        return 1.0
-    return (keep / (1 - p)).unsqueeze(1).to(X.dtype)
+            keep_in, block_keeps = self.chain.split(keeps)
+            factors = _layer_factors(
+                keep_in, self.chain.input_p, block_keeps, layers, X.dtype
+            )
+            yield _folded_passes(X, layers, factors, n_block)
 
 
 class _MemberChainRunner:
     """The members of an ensemble: every member's passes in batched products.
 
-    A block of passes of all M members is one batched matrix product per
-    layer over (member, pass and row) triples: member m multiplies by its own
-    weights, pass t of member m by diag(z_mt) / (1 - p_m) after each dropout
-    layer. Without input dropout the first layer is computed once. Outputs
-    are pass-major (component t * M + m), see :class:`_Masks`.
+    Member m runs a block of its passes as one network does
+    (:func:`_folded_passes`), with its own weights and its own rate: pass t
+    of member m multiplies by diag(z_mt) / (1 - p_m) after each dropout
+    layer. Outputs are pass-major (component t * M + m), see :class:`_Masks`.
     """
 
     def __init__(self, members):
@@ -415,6 +408,7 @@ class _MemberChainRunner:
             p = None if drop is None else drop.rates
             self.blocks.append((linear, act, p))
         self.dtype = self.blocks[0][0].weight.dtype
+        self.min_rows = _min_rows(lin for lin, _, _ in self.blocks)
 
     def plan(self, n_features):
         """((M, units), the members' rates) of each dropout call, in call order."""
@@ -432,42 +426,88 @@ class _MemberChainRunner:
         return self.n_members * widest
 
     def passes(self, X, masks):
-        first = None
-        if self.input_p is None:  # the first layer is the same in every pass
-            lin, act, _ = self.blocks[0]
-            first = _act(act, lin(X.expand(self.n_members, *X.shape)))
-        step = max(1, _chunk_elements(X.device) // (X.shape[0] * self.width()))
+        M = self.n_members
+        macs = sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
+        step = _passes_per_block(X, self.width() // M, macs)
         for n_block, keeps in masks.blocks(step, X.device):
             calls = iter(keeps)
             keep_in = None if self.input_p is None else next(calls)
             block_keeps = [
                 None if p is None else next(calls) for _, _, p in self.blocks
             ]
-            yield self._block(X, first, keep_in, block_keeps, n_block)
+            out = []
+            for m in range(M):
+                layers = [
+                    (
+                        lin.weight[m],
+                        None if lin.bias is None else lin.bias[m, 0],
+                        act,
+                        None if p is None else p[m],
+                    )
+                    for lin, act, p in self.blocks
+                ]
+                factors = _layer_factors(
+                    _at_member(keep_in, m),
+                    None if self.input_p is None else self.input_p[m],
+                    [_at_member(k, m) for k in block_keeps],
+                    layers,
+                    X.dtype,
+                )
+                out.append(_folded_passes(X, layers, factors, n_block))
+            yield torch.stack(out, dim=1).flatten(0, 1)
 
-    def _block(self, X, first, keep_in, keeps, n_block):
-        M, n = self.n_members, X.shape[0]
-        blocks = list(zip(self.blocks, keeps, strict=True))
-        if first is None:
-            h = X.expand(M, n_block, *X.shape) * _member_factors(
-                keep_in, self.input_p, X
-            )
+
+def _passes_per_block(X, width, macs):
+    """Passes per block: a pass holds the rows' activations, (rows, width), and
+    its folded weights, ``macs`` values; a block stays within the chunk."""
+    return max(1, _chunk_elements(X.device) // (X.shape[0] * width + macs))
+
+
+def _at_member(keep, m):
+    return None if keep is None else keep[:, m]
+
+
+def _layer_factors(keep_in, input_p, block_keeps, layers, dtype):
+    """The inverted-dropout factors z_t / (1 - p) entering each layer.
+
+    Layer 0 takes the input's mask, layer i the mask of the dropout after
+    layer i - 1; a dropout after the last layer scales the output. Per
+    layer (and the output), a (passes, units) tensor, or None where no
+    dropout comes before it.
+    """
+    keeps = [keep_in, *block_keeps]
+    rates = [input_p] + [p for *_, p in layers]
+    return [
+        None if keep is None else (keep / (1 - p)).to(dtype)
+        for keep, p in zip(keeps, rates, strict=True)
+    ]
+
+
+def _folded_passes(X, layers, factors, n_block):
+    """A block of passes of one network: shape (n_block, n_rows, outputs).
+
+    ``layers`` holds (W, b, activation, rate) per Linear layer, W of shape
+    (in, out); ``factors`` the factors of :func:`_layer_factors`. A mask
+    folds into the weights of the layer it feeds: pass t multiplies its
+    input by diag(z_t) W / (1 - p), the weights omega_t = {M_i diag(z_i^t)}
+    of Gal & Ghahramani (2016, Section 3), so that a block of passes is one
+    batched product per layer and the activations are touched once. Until
+    the first mask, the rows' activations are computed once for every pass.
+    """
+    h, shared = X, True
+    for (W, b, act, _), f in zip(layers, factors[:-1], strict=True):
+        if f is None:
+            h = F.linear(h, W.T, b)
         else:
-            (_, _, p0), keep0 = blocks.pop(0)
-            h = first.unsqueeze(1).expand(M, n_block, *first.shape[1:])
-            h = h * _member_factors(keep0, p0, X)
-        for (lin, act, p), keep in blocks:
-            h = lin(h.reshape(M, n_block * n, -1)).reshape(M, n_block, n, -1)
-            h = _act(act, h) * _member_factors(keep, p, X)
-        return h.transpose(0, 1).reshape(n_block * M, n, -1)
-
-
-def _member_factors(keep, rates, X):
-    """Factors z_mt / (1 - p_m) of a block of passes, shape (M, passes, 1, units)."""
-    if keep is None:
-        return 1.0
-    p = torch.tensor(rates, dtype=torch.float32, device=X.device).reshape(-1, 1)
-    return (keep / (1 - p)).transpose(0, 1).unsqueeze(2).to(X.dtype)
+            if shared:
+                h = h.expand(n_block, *h.shape)
+                shared = False
+            Wt = W * f.unsqueeze(2)
+            h = torch.bmm(h, Wt) if b is None else torch.baddbmm(b, h, Wt)
+        h = _act(act, h)
+    if shared:
+        h = h.expand(n_block, *h.shape)
+    return h if factors[-1] is None else h * factors[-1].unsqueeze(1)
 
 
 def _make_runner(module, dtype=torch.float32, device=None):
@@ -522,7 +562,18 @@ def _mc_chunks(runner, X, masks):
     X = X.to(runner.dtype)
     for start in range(0, X.shape[0], step):
         rows = slice(start, min(start + step, X.shape[0]))
-        yield rows, runner.passes(X[rows], masks)
+        n_rows, min_rows = rows.stop - rows.start, runner.min_rows
+        if n_rows >= min_rows:
+            yield rows, runner.passes(X[rows], masks)
+        else:
+            padded = F.pad(X[rows], (0, 0, 0, min_rows - n_rows))
+            yield rows, (y[:, :n_rows] for y in runner.passes(padded, masks))
+
+
+def _min_rows(linears):
+    """Rows a chunk is padded to: every layer's product takes its usual kernel."""
+    sizes = [lin.in_features * lin.out_features for lin in linears]
+    return max([_MIN_ROWS] + [_MIN_PRODUCT // size + 1 for size in sizes])
 
 
 @torch.inference_mode()

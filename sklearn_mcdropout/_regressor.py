@@ -602,7 +602,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     def _per_target(self, values, axis=-1):
         """``values`` without its target ``axis`` when y was 1-D."""
-        return np.take(values, 0, axis=axis) if self.n_outputs_ == 1 else values
+        return np.moveaxis(values, axis, 0)[0] if self.n_outputs_ == 1 else values
 
     def predict(self, X, return_std=False, return_cov=False):
         """Predict using the Monte Carlo dropout network.
@@ -808,12 +808,15 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         runner, masks = self._runner_and_masks(n_passes, seed)
         out = _mc_samples(runner, masks, Xt)
         if self.noise == "homoscedastic":
-            noise_var = np.full(out.shape, 1 / np.asarray(self.tau_))
+            # One noise variance per target: a read-only view, not a copy.
+            noise_var = np.broadcast_to(1 / np.asarray(self.tau_), out.shape)
         else:
             raw = torch.as_tensor(out[:, :, 1::2])
             noise_var = _noise_variance(raw).numpy() * self._noise_unit()
-            out = out[:, :, 0::2]
-        return self._unscale(out), noise_var
+            out = out[:, :, 0::2].copy()
+        out *= self._y_train_std  # the fresh passes unscaled in place
+        out += self._y_train_mean
+        return out, noise_var
 
     def _moments(self, Xt):
         """Predictive mean, epistemic and aleatoric variances, units of y."""
