@@ -35,7 +35,8 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     Every pass uses one dropout mask per layer shared by all rows, the same
     engine as :class:`MCDropoutRegressor`: predictions are a deterministic
-    function of ``X``, the same for a row alone or in a batch. ``fit`` takes
+    function of ``X``, the same (up to float32 rounding) for a row alone or
+    in a batch. ``fit`` takes
     ``sample_weight``; ``early_stopping``, ``warm_start`` and
     :meth:`partial_fit` work as in :class:`~sklearn.neural_network.MLPClassifier`,
     for example to add epochs on the growing labelled set of an

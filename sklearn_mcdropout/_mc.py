@@ -9,9 +9,10 @@ them. The masks of pass t are drawn on the CPU, call by call in the order the
 network applies its dropout layers, from a generator seeded by (seed, t)
 alone. So they are the same on every device, for every chunk of rows and
 every way of grouping the passes: a row's prediction does not depend on the
-rows predicted with it, and the first T passes of a longer run are those of a
-shorter one. :class:`_Masks` holds them (drawn once, with the fitted model)
-or draws them block by block where holding them would take too much memory.
+rows predicted with it (up to float32 rounding, see :func:`_folded_passes`),
+and the first T passes of a longer run are those of a shorter one.
+:class:`_Masks` holds them (drawn once, with the fitted model) or draws them
+block by block where holding them would take too much memory.
 
 Where the T passes run: ``passes`` of a runner, chosen by
 :func:`_make_runner`, which yields the outputs of consecutive blocks of
@@ -50,12 +51,12 @@ _BATCHED_MAX_MACS = 2**21
 # each) are drawn once and held; larger sets are drawn per block of passes.
 _MAX_HELD_MASK_VALUES = 2**22
 _PASS_BLOCK = 256
-# Matrix products of few rows take other kernels, whose float roundings
-# differ (measured with torch's CPU BLAS: below 8 rows, and wherever rows x
-# in x out of a layer is below about 400); chunks are padded up to that size,
-# so that a row's outputs do not depend on how many rows are predicted with it.
-_MIN_ROWS = 8
-_MIN_PRODUCT = 512
+# A mask folds into a layer's weights only for a chunk of at least this many
+# rows, and of rows x in x out at least _MIN_PRODUCT: smaller products take
+# other kernels (measured with torch's CPU BLAS), and scaling the activations
+# costs less there.
+_MIN_FOLD_ROWS = 8
+_MIN_FOLD_PRODUCT = 512
 
 
 def _pass_seed(seed, t):
@@ -138,9 +139,6 @@ class _ReferenceRunner:
 
     def __init__(self, module):
         self.module = copy.deepcopy(module).eval()
-        self.min_rows = _min_rows(
-            m for m in self.module.modules() if isinstance(m, nn.Linear)
-        )
         self._keeps = None
         for layer in _dropout_layers(self.module):
             layer.register_forward_hook(self._apply_mask)
@@ -238,7 +236,6 @@ class _OnChain:
     def __init__(self, chain):
         self.chain = chain
         self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
-        self.min_rows = _min_rows(lin for lin, _, _ in chain.blocks)
 
 
 class _SparseChainRunner(_OnChain):
@@ -369,9 +366,7 @@ class _BatchedChainRunner(_OnChain):
     """
 
     def passes(self, X, masks):
-        layers = [
-            (lin.weight.T, lin.bias, act, p) for lin, act, p in self.chain.blocks
-        ]
+        layers = [(lin.weight.T, lin.bias, act, p) for lin, act, p in self.chain.blocks]
         step = _passes_per_block(X, self.width(), self.chain.macs())
         for n_block, keeps in masks.blocks(step, X.device):
             keep_in, block_keeps = self.chain.split(keeps)
@@ -408,7 +403,6 @@ class _MemberChainRunner:
             p = None if drop is None else drop.rates
             self.blocks.append((linear, act, p))
         self.dtype = self.blocks[0][0].weight.dtype
-        self.min_rows = _min_rows(lin for lin, _, _ in self.blocks)
 
     def plan(self, n_features):
         """((M, units), the members' rates) of each dropout call, in call order."""
@@ -457,6 +451,13 @@ class _MemberChainRunner:
             yield torch.stack(out, dim=1).flatten(0, 1)
 
 
+def _folds(n_rows, n_in, n_out):
+    """Whether a layer's mask is folded into its weights for ``n_rows`` rows."""
+    return n_rows >= max(n_out, _MIN_FOLD_ROWS) and (
+        n_rows * n_in * n_out >= _MIN_FOLD_PRODUCT
+    )
+
+
 def _passes_per_block(X, width, macs):
     """Passes per block: a pass holds the rows' activations, (rows, width), and
     its folded weights, ``macs`` values; a block stays within the chunk."""
@@ -491,10 +492,14 @@ def _folded_passes(X, layers, factors, n_block):
     folds into the weights of the layer it feeds: pass t multiplies its
     input by diag(z_t) W / (1 - p), the weights omega_t = {M_i diag(z_i^t)}
     of Gal & Ghahramani (2016, Section 3), so that a block of passes is one
-    batched product per layer and the activations are touched once. Until
-    the first mask, the rows' activations are computed once for every pass.
+    batched product per layer and the activations are touched once. Where
+    scaling a pass's weights (in x out values) would cost more than scaling
+    its activations (rows x in), as for a few rows, the activations are
+    scaled instead and the layer is one product over (pass, row) pairs: the
+    same pass up to float32 rounding. Until the first mask, the rows'
+    activations are computed once for every pass.
     """
-    h, shared = X, True
+    h, shared, n_rows = X, True, X.shape[0]
     for (W, b, act, _), f in zip(layers, factors[:-1], strict=True):
         if f is None:
             h = F.linear(h, W.T, b)
@@ -502,8 +507,11 @@ def _folded_passes(X, layers, factors, n_block):
             if shared:
                 h = h.expand(n_block, *h.shape)
                 shared = False
-            Wt = W * f.unsqueeze(2)
-            h = torch.bmm(h, Wt) if b is None else torch.baddbmm(b, h, Wt)
+            if _folds(n_rows, *W.shape):
+                Wt = W * f.unsqueeze(2)
+                h = torch.bmm(h, Wt) if b is None else torch.baddbmm(b, h, Wt)
+            else:
+                h = F.linear(h * f.unsqueeze(1), W.T, b)
         h = _act(act, h)
     if shared:
         h = h.expand(n_block, *h.shape)
@@ -562,18 +570,7 @@ def _mc_chunks(runner, X, masks):
     X = X.to(runner.dtype)
     for start in range(0, X.shape[0], step):
         rows = slice(start, min(start + step, X.shape[0]))
-        n_rows, min_rows = rows.stop - rows.start, runner.min_rows
-        if n_rows >= min_rows:
-            yield rows, runner.passes(X[rows], masks)
-        else:
-            padded = F.pad(X[rows], (0, 0, 0, min_rows - n_rows))
-            yield rows, (y[:, :n_rows] for y in runner.passes(padded, masks))
-
-
-def _min_rows(linears):
-    """Rows a chunk is padded to: every layer's product takes its usual kernel."""
-    sizes = [lin.in_features * lin.out_features for lin in linears]
-    return max([_MIN_ROWS] + [_MIN_PRODUCT // size + 1 for size in sizes])
+        yield rows, runner.passes(X[rows], masks)
 
 
 @torch.inference_mode()

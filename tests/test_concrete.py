@@ -163,7 +163,9 @@ def test_predictions_are_deterministic_and_survive_pickling(fitted):
     got_mean, got_std = loaded.predict(X[:20], return_std=True)
     np.testing.assert_array_equal(got_mean, mean)
     np.testing.assert_array_equal(got_std, std)
-    np.testing.assert_array_equal(est.predict(X[:5]), mean[:5])
+    # Fewer rows, cheaper products (masks on the activations, not the
+    # weights): the same passes up to float32 rounding.
+    np.testing.assert_allclose(est.predict(X[:5]), mean[:5], rtol=1e-6)
 
 
 def test_fit_leaves_the_global_torch_rng_alone():

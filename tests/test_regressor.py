@@ -94,8 +94,8 @@ def test_row_alone_batch_and_shuffled_agree(fitted):
 
 @pytest.mark.parametrize("n_members", [1, 3])
 def test_passes_of_a_row_do_not_depend_on_how_many_rows_come_with_it(n_members):
-    # Few rows take other matrix-product kernels; the chunks are padded so
-    # that each row's passes are the same bits alone, in a few rows or in all.
+    # Few rows scale the activations by the masks, many rows the weights
+    # (whichever costs less): the same passes up to float32 rounding.
     X, y = _data(60)
     est = MCDropoutRegressor(
         hidden_layer_sizes=(16,), max_epochs=2, n_passes=20, n_members=n_members,
@@ -103,7 +103,9 @@ def test_passes_of_a_row_do_not_depend_on_how_many_rows_come_with_it(n_members):
     ).fit(X, y)  # fmt: skip
     every = est.predict_passes(X)
     for n in (1, 2, 3, 5, 8, 13, 40):
-        np.testing.assert_array_equal(est.predict_passes(X[:n]), every[:n])
+        np.testing.assert_allclose(
+            est.predict_passes(X[:n]), every[:n], rtol=1e-6, atol=1e-6
+        )
 
 
 def test_passes_differ_and_masks_are_shared(fitted):
