@@ -170,8 +170,9 @@ class _MemberDropout(nn.Module):
         if not self.training or not any(self.rates):
             return h
         # z = floor(u + 1 - p) with u ~ U[0, 1) is 1 with probability 1 - p:
-        # the Bernoulli mask in two in-place operations on the uniforms, a
-        # third of F.dropout's time on CPU (its bernoulli_ draws elementwise).
+        # the Bernoulli mask in two in-place operations on the uniforms, in
+        # about two thirds of F.dropout's time on CPU (whose bernoulli_ draws
+        # element by element).
         p = self.rates[0] if len(set(self.rates)) == 1 else self._p
         keep = torch.rand_like(h).add_(1 - p).floor_()
         return h * keep.div_(1 - p)
