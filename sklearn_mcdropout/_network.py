@@ -163,6 +163,7 @@ class _MemberDropout(nn.Module):
     def __init__(self, rates):
         super().__init__()
         self.rates = tuple(float(p) for p in rates)
+        self._clamp = min(self.rates) < 2.0**-23
         p = torch.tensor(self.rates, dtype=torch.float32).reshape(-1, 1, 1)
         self.register_buffer("_p", p, persistent=False)
 
@@ -172,9 +173,12 @@ class _MemberDropout(nn.Module):
         # z = floor(u + 1 - p) with u ~ U[0, 1) is 1 with probability 1 - p:
         # the Bernoulli mask in two in-place operations on the uniforms, in
         # about two thirds of F.dropout's time on CPU (whose bernoulli_ draws
-        # element by element).
+        # element by element). Where 1 - p rounds to 1 in float32 (p = 0),
+        # u + 1 rounds to 2 for the largest uniform below 1: clamped.
         p = self.rates[0] if len(set(self.rates)) == 1 else self._p
         keep = torch.rand_like(h).add_(1 - p).floor_()
+        if self._clamp:
+            keep.clamp_max_(1)
         return h * keep.div_(1 - p)
 
 

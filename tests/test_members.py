@@ -394,3 +394,14 @@ def test_member_dropout_keeps_each_unit_at_its_members_rate(rates):
         se = np.sqrt(max(p * (1 - p), 1e-12) / kept.numel())
         assert abs(kept.float().mean().item() - (1 - p)) < 5 * se + 1e-12
     assert torch.equal(layer.eval()(h), h)
+
+
+def test_member_dropout_keeps_every_unit_of_a_rate_zero_member(monkeypatch):
+    # The largest float32 uniform below 1 plus 1 rounds to 2: a member of rate
+    # 0 must still keep its units with factor 1, not 2.
+    largest = 1 - 2.0**-24
+    monkeypatch.setattr(torch, "rand_like", lambda h: torch.full_like(h, largest))
+    layer = _Members([_MemberDropout((0.0, 0.5))], 2).train()
+    out = layer(torch.ones(2, 3, 4))
+    assert torch.equal(out[0], torch.ones(3, 4))
+    assert torch.equal(out[1], torch.full((3, 4), 2.0))
