@@ -423,6 +423,7 @@ class _MemberChainRunner:
         M = self.n_members
         macs = sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
         step = _passes_per_block(X, self.width() // M, macs)
+        member_layers = [self._member_layers(m) for m in range(M)]
         for n_block, keeps in masks.blocks(step, X.device):
             calls = iter(keeps)
             keep_in = None if self.input_p is None else next(calls)
@@ -430,16 +431,7 @@ class _MemberChainRunner:
                 None if p is None else next(calls) for _, _, p in self.blocks
             ]
             out = []
-            for m in range(M):
-                layers = [
-                    (
-                        lin.weight[m],
-                        None if lin.bias is None else lin.bias[m, 0],
-                        act,
-                        None if p is None else p[m],
-                    )
-                    for lin, act, p in self.blocks
-                ]
+            for m, layers in enumerate(member_layers):
                 factors = _layer_factors(
                     _at_member(keep_in, m),
                     None if self.input_p is None else self.input_p[m],
@@ -449,6 +441,18 @@ class _MemberChainRunner:
                 )
                 out.append(_folded_passes(X, layers, factors, n_block))
             yield torch.stack(out, dim=1).flatten(0, 1)
+
+    def _member_layers(self, m):
+        """Member m's (W, b, activation, rate) per layer, W of shape (in, out)."""
+        return [
+            (
+                lin.weight[m],
+                None if lin.bias is None else lin.bias[m, 0],
+                act,
+                None if p is None else p[m],
+            )
+            for lin, act, p in self.blocks
+        ]
 
 
 def _folds(n_rows, n_in, n_out):

@@ -164,6 +164,8 @@ class _MemberDropout(nn.Module):
         super().__init__()
         self.rates = tuple(float(p) for p in rates)
         self._clamp = min(self.rates) < 2.0**-23
+        # One rate for all members: a scalar, else a (M, 1, 1) column.
+        self._one_rate = self.rates[0] if len(set(self.rates)) == 1 else None
         p = torch.tensor(self.rates, dtype=torch.float32).reshape(-1, 1, 1)
         self.register_buffer("_p", p, persistent=False)
 
@@ -175,7 +177,7 @@ class _MemberDropout(nn.Module):
         # about two thirds of F.dropout's time on CPU (whose bernoulli_ draws
         # element by element). Where 1 - p rounds to 1 in float32 (p = 0),
         # u + 1 rounds to 2 for the largest uniform below 1: clamped.
-        p = self.rates[0] if len(set(self.rates)) == 1 else self._p
+        p = self._p if self._one_rate is None else self._one_rate
         keep = torch.rand_like(h).add_(1 - p).floor_()
         if self._clamp:
             keep.clamp_max_(1)

@@ -814,9 +814,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
             raw = torch.as_tensor(out[:, :, 1::2])
             noise_var = _noise_variance(raw).numpy() * self._noise_unit()
             out = out[:, :, 0::2].copy()
-        out *= self._y_train_std  # the fresh passes unscaled in place
-        out += self._y_train_mean
-        return out, noise_var
+        return self._unscale(out, out=out), noise_var
 
     def _moments(self, Xt):
         """Predictive mean, epistemic and aleatoric variances, units of y."""
@@ -833,8 +831,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """The unit of the predicted noise variance: the variance of y."""
         return self._y_divisor() ** 2
 
-    def _unscale(self, y_scaled):
-        return y_scaled * self._y_train_std + self._y_train_mean
+    def _unscale(self, y_scaled, out=None):
+        """``y_scaled`` in the units of y; ``out=y_scaled`` unscales in place."""
+        y = np.multiply(y_scaled, self._y_train_std, out=out)
+        y += self._y_train_mean
+        return y
 
     def _check_output(self, module, shape, n_outputs):
         if self.noise == "heteroscedastic":
