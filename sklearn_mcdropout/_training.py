@@ -320,8 +320,11 @@ class _EarlyStopping(Callback):
             self.best_state_ = copy.deepcopy(net.module_.state_dict())
         net.history.record("valid_loss_best", bool(loss == self.best_loss_))
         if self.n_no_improvement_ > self.n_iter_no_change:
-            if net.verbose:
-                print(
+            # Said where verbose output goes: the sink of skorch's print_log,
+            # which the estimator keeps only when verbose.
+            print_log = dict(net.callbacks_).get("print_log")
+            if print_log is not None:
+                print_log.sink(
                     f"Validation loss did not improve more than tol={self.tol} for "
                     f"{self.n_iter_no_change} consecutive epochs. Stopping."
                 )

@@ -57,6 +57,17 @@ def stopped():
     return _overfitting().fit(*_data())
 
 
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_early_stopping_says_why_it_stopped_only_when_verbose(verbose, capsys):
+    # Through skorch's print log, where verbose output goes; nothing when quiet.
+    est = _overfitting(verbose=verbose).fit(*_data())
+    assert est.n_iter_ < est.max_epochs
+    out = capsys.readouterr().out
+    message = "did not improve more than tol=0.0001 for 5 consecutive epochs"
+    assert (message in out) == bool(verbose)
+    assert (out == "") == (not verbose)
+
+
 def test_early_stopping_stops_before_max_epochs(stopped):
     assert stopped.n_iter_ < stopped.max_epochs
     assert len(stopped.loss_curve_) == len(stopped.validation_scores_)
