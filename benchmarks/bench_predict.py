@@ -241,7 +241,7 @@ def main():
     mean, std = est.predict(X, return_std=True)
     ref_mean, ref_var = (a[:, 0] for a in _mc_moments(reference, masks, Xt)[:2])
     ref_mean = est._unscale(ref_mean)
-    ref_std = np.sqrt(ref_var * est._y_train_std**2 + 1 / est.tau_)
+    ref_std = np.sqrt(ref_var * est._y_scale**2 + 1 / est.tau_)
     scale = np.abs(ref_mean).max()
     print(
         f"    exactness vs reference: max |mean diff| / max|mean| = "

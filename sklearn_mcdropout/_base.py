@@ -4,8 +4,9 @@ import copy
 import os
 import sys
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,21 +25,24 @@ from torch import nn
 
 from ._concrete import _ConcreteRegulariser
 from ._mc import _make_runner, _Masks
+from ._members import (
+    _batch_iterator,
+    _build_members,
+    _dropout_rates,
+    _fixed_rates,
+    _mean_over_members,
+    _member_criterion,
+)
 from ._network import (
     _ACTIVATIONS,
     _build_mlp,
     _check_dropout_layers,
     _concrete_layers,
-    _dropout_layers,
-    _MemberDropout,
-    _Members,
-    _stack_members,
 )
 from ._persistence import _loaded_state, _restore_net, _saved_state
 from ._training import (
     _CosineLR,
     _EarlyStopping,
-    _MemberLoss,
     _SampleWeighted,
     _TensorBatches,
     _training_target,
@@ -55,30 +59,42 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _SKLEARN_BASE = os.path.join("sklearn", "base.py")
 
 
-class _MCDropoutBase(BaseEstimator):
+class _Rows(NamedTuple):
+    """Rows of a fit: X and the encoded y as tensors, their sample weights."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+    sample_weight: np.ndarray | None
+
+    def take(self, rows):
+        """The rows ``rows`` (an index array) of these rows."""
+        w = self.sample_weight
+        return _Rows(self.X[rows], self.y[rows], None if w is None else w[rows])
+
+    def n_train(self):
+        """The training set's size N: rows, or the sum of the weights."""
+        w = self.sample_weight
+        return len(self.y) if w is None else float(np.sum(w))
+
+
+class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     """Fit, input validation and the Monte Carlo passes of both estimators.
 
     :meth:`_fit` is the one fit (``fit``, ``partial_fit``, warm starts): it
     validates X, y and the sample weights, trains the network with skorch on
-    the training rows (a new network, or the fitted one further) and draws
-    the prediction masks, calling the hooks that differ between the
-    estimators. Subclasses set ``_net_class`` (a skorch net), ``_criterion``,
-    ``_validation_callbacks`` (the names of the net's default callbacks that
-    score validation data) and ``_no_epistemic_part`` (what a user loses
-    without dropout), and define
+    the training rows (:meth:`_train`: a new network, or the fitted one
+    further) and draws the prediction masks, calling the hooks below, which
+    differ between the estimators.
 
-    - ``_encode_y(y, sample_weight, first, classes)``: the training target
-      as an array and the number of network outputs (the regressor
-      standardises, the classifier encodes the labels into ``classes_``;
-      ``first`` is False when training continues);
-    - ``_needs_held_out()``: whether rows are held out (early stopping, the
-      regressor's ``tau_``);
-    - ``_fit_after_training(X_held_out, y_held_out, w_held_out)``: what is
-      fitted after training, on the held-out rows if any (``tau_``);
-    - ``_check_output(module, shape, n_outputs)`` and
-      ``_resolve_weight_decay(module, n_train)``;
-    - ``_n_network_outputs()``: the network's number of outputs once fitted
-      (what rebuilds it when a saved model is loaded, see ``_persistence``).
+    Subclasses set the class attributes ``_net_class`` (a skorch net),
+    ``_criterion`` (the default training criterion), ``_validation_callbacks``
+    (the names of the net's default callbacks that score validation data),
+    ``_no_epistemic_part`` (what a user loses without dropout) and
+    ``_validate_y_kwargs`` (``validate_data``'s options for y), and define the
+    abstract methods :meth:`_fit_transform_y`, :meth:`_n_network_outputs`,
+    :meth:`_adapt_module_output` and :meth:`_resolve_weight_decay`. They may
+    override :meth:`_criterion_params`, :meth:`_check_param_combinations`,
+    :meth:`_needs_held_out` and :meth:`_fit_after_training`.
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 (extended by subclasses)
@@ -110,14 +126,67 @@ class _MCDropoutBase(BaseEstimator):
 
     _validate_y_kwargs: ClassVar[dict] = {}
 
+    # The hooks.
+
+    @abstractmethod
+    def _fit_transform_y(self, y, sample_weight, first=True, classes=None):
+        """The training target as an array, and the number of network outputs.
+
+        On a first fit (``first``) it learns the target's encoding (the
+        regressor's standardisation, the classifier's ``classes_``, from
+        ``classes`` if given); continued training keeps it and checks ``y``
+        against it.
+        """
+
+    @abstractmethod
+    def _n_network_outputs(self):
+        """The network's number of outputs once fitted (``_persistence`` rebuilds
+        the network with it)."""
+
+    @abstractmethod
+    def _adapt_module_output(self, module, out_shape, n_outputs):
+        """``module``, wrapped if needed so that it maps (n, n_features) to
+        (n, n_outputs); a ValueError naming the shape if it cannot.
+
+        ``out_shape`` is the shape of its output for n=2.
+        """
+
+    @abstractmethod
+    def _resolve_weight_decay(self, module, n_train):
+        """Adam's weight decay for one network ``module`` trained on N rows."""
+
+    def _criterion_params(self, module):
+        """The skorch net's criterion and its parameters, for ``module``."""
+        return {"criterion": self._criterion}
+
+    def _check_param_combinations(self):
+        """Refuse parameters that are valid alone but not together."""
+        if self.n_members > 1 and self.dropout == "concrete" and self.module is None:
+            raise ValueError(
+                "dropout='concrete' cannot go with n_members > 1: the members "
+                "are trained as one batched network of fixed-rate dropout "
+                "layers, and learned rates are not stacked. Use n_members=1 "
+                "with dropout='concrete', or a fixed dropout rate with n_members="
+                f"{self.n_members}."
+            )
+
+    def _needs_held_out(self):
+        """Whether rows are held out: for early stopping, or what a subclass fits."""
+        return self.early_stopping
+
+    def _fit_after_training(self, held_out):
+        """Fit what comes after training on the held-out ``_Rows`` (or None)."""
+
+    # The fit.
+
     def _fit(self, X, y, sample_weight=None, *, partial=False, classes=None):
         """Validate, train on the training rows, fit the rest; return self.
 
         A first fit builds the network and trains it for ``max_epochs``
         epochs (one with ``partial``); with ``warm_start`` or ``partial`` and
-        a fitted network, training continues from it (``_continue``). A fit
-        that raises leaves the estimator's attributes as they were before it
-        (a fitted model stays usable after a refused refit).
+        a fitted network, training continues from it. A fit that raises
+        leaves the estimator's attributes as they were before it (a fitted
+        model stays usable after a refused refit).
         """
         state = dict(self.__dict__)
         try:
@@ -143,35 +212,29 @@ class _MCDropoutBase(BaseEstimator):
             kept = sample_weight > 0
             X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
             _check_n_samples(self, X.shape[0], " of positive weight")
-        y, n_outputs = self._encode_y(y, sample_weight, first=first, classes=classes)
+        y, n_outputs = self._fit_transform_y(
+            y, sample_weight, first=first, classes=classes
+        )
         device = _check_device(self.device)
         self._check_param_combinations()
-        self._check_members()
         mask_seed, torch_seed, batch_seed, rng = self._seeds()
         if not first:
             torch_seed, batch_seed, rng = self._continued_seeds(torch_seed, batch_seed)
-        train, held_out = self._held_out_rows(X.shape[0], rng)
-        Xt, yt = torch.as_tensor(X, device=device), torch.as_tensor(y, device=device)
-        w = _split_weights(sample_weight, train, held_out)
-        valid = None
-        if self.early_stopping:
-            valid = (Xt[held_out], yt[held_out], _as_tensor(w[1], device))
-        train_data = (Xt[train], yt[train], w[0])
-        n_epochs = 1 if partial else self.max_epochs
+        rows = _Rows(
+            torch.as_tensor(X, device=device),
+            torch.as_tensor(y, device=device),
+            sample_weight,
+        )
+        train, held_out = self._split_held_out(rows, rng)
         if first:
             self._mask_seed = mask_seed
-            self._fit_network(
-                *train_data, n_outputs, device, torch_seed, batch_seed, valid, n_epochs
-            )
-        else:
-            self._continue(*train_data, device, torch_seed, batch_seed, valid, partial)
-        self.dropout_ = _fitted_rates(self.net_.module_)
-        self._draw_masks()
+        valid = held_out if self.early_stopping else None
+        seeds = (torch_seed, batch_seed)
+        self._train(train, valid, n_outputs, device, seeds, first, partial)
+        self.dropout_ = _dropout_rates(self.net_.module_)
+        self._set_prediction_masks()
         self._set_training_attributes()
-        held = (None, None, None)
-        if held_out is not None:
-            held = (Xt[held_out], y[held_out], w[1])
-        self._fit_after_training(*held)
+        self._fit_after_training(held_out)
         self._warn_if_no_epistemic_part()
         return self
 
@@ -189,42 +252,22 @@ class _MCDropoutBase(BaseEstimator):
         _check_n_samples(self, X.shape[0])
         return _as_float32(X, "X"), y
 
-    def _criterion_params(self, module):
-        """The skorch net's criterion and its parameters, for ``module``."""
-        return {"criterion": self._criterion}
-
-    def _check_param_combinations(self):
-        """Refuse parameters that are valid alone but not together."""
-
-    def _check_members(self):
-        if self.n_members > 1 and self.dropout == "concrete" and self.module is None:
-            raise ValueError(
-                "dropout='concrete' cannot go with n_members > 1: the members "
-                "are trained as one batched network of fixed-rate dropout "
-                "layers, and learned rates are not stacked. Use n_members=1 "
-                "with dropout='concrete', or a fixed dropout rate with n_members="
-                f"{self.n_members}."
-            )
-
-    def _held_out_rows(self, n_samples, rng):
-        """Training and held-out rows: the held-out rows only if needed.
+    def _split_held_out(self, rows, rng):
+        """Training and held-out ``_Rows``: the held-out rows only if needed.
 
         A fraction ``validation_fraction`` of the rows (at least one) is held
         out when ``_needs_held_out()``: for early stopping, and for what a
-        subclass fits after training.
+        subclass fits after training; else the held-out rows are None.
         """
         if not self._needs_held_out():
-            return slice(None), None
+            return rows, None
+        n_samples = len(rows.y)
         n_held_out = round(self.validation_fraction * n_samples)
         n_held_out = min(max(1, n_held_out), n_samples - 1)
         perm = rng.permutation(n_samples)
-        return np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
-
-    def _needs_held_out(self):
-        return self.early_stopping
-
-    def _fit_after_training(self, X_held_out, y_held_out, w_held_out):
-        """Nothing to fit after training unless a subclass says so."""
+        return rows.take(np.sort(perm[n_held_out:])), rows.take(
+            np.sort(perm[:n_held_out])
+        )
 
     def _runner_and_masks(self, n_passes=None, seed=None):
         """The pass runner on the fitted network and the masks of the passes.
@@ -259,55 +302,57 @@ class _MCDropoutBase(BaseEstimator):
         torch_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         return int(torch_seed), int(batch_seed), rng
 
-    def _fit_network(
-        self, Xt, yt, w, n_outputs, device, torch_seed, batch_seed, valid, n_epochs
-    ):
-        """Build the network (or the members) and train it on (Xt, yt) with skorch."""
+    def _train(self, train, valid, n_outputs, device, seeds, first, partial):
+        """Train a network on the ``_Rows`` ``train`` with skorch: the one routine.
+
+        A first fit builds the network (or the members) and its net; a
+        warm-started ``fit`` starts a new optimiser from the fitted weights,
+        as MLPRegressor does, and the history goes on; ``partial_fit`` goes on
+        with the fitted net and its optimiser's state. ``valid`` holds the
+        held-out ``_Rows`` of early stopping (or None), ``seeds`` the torch and
+        batch-order seeds. One epoch with ``partial``, else ``max_epochs``
+        (fewer with early stopping).
+        """
+        torch_seed, batch_seed = seeds
+        n_train = train.n_train()
         # Initialisation and training dropout draw from torch's global RNG;
         # fork_rng restores the caller's state when training ends.
         with torch.random.fork_rng(devices=_cuda_indices(device)):
             torch.manual_seed(torch_seed)
-            module = self._build_module(Xt.shape[1], n_outputs, device, torch_seed)
-            self.weight_decay_ = self._weight_decay(module, _n_rows(yt, w))
-            self.net_ = self._build_net(module, device, batch_seed, valid)
-            self._set_regulariser(self.net_, Xt.shape[1], _n_rows(yt, w))
-            self.net_.initialize()
-            yt = _training_target(self.net_, yt, w)
-            self.net_.partial_fit(Xt, yt, epochs=n_epochs)
-
-    def _continue(self, Xt, yt, w, device, torch_seed, batch_seed, valid, partial):
-        """Train the fitted network further: one epoch, or a warm-started fit.
-
-        ``partial_fit`` keeps the optimiser's state; a warm-started ``fit``
-        starts a new optimiser from the fitted weights, as MLPRegressor does,
-        and trains ``max_epochs`` epochs (fewer with early stopping). The
-        training history goes on.
-        """
-        self._check_same_architecture(device)
-        net = self.net_
-        with torch.random.fork_rng(devices=_cuda_indices(device)):
-            torch.manual_seed(torch_seed)
-            if not partial:
-                self.weight_decay_ = self._weight_decay(net.module_, _n_rows(yt, w))
-                net = self._build_net(net.module_, device, batch_seed, valid)
-                net.initialize()
-                net.history = self.net_.history
+            if first:
+                module = self._build_module(
+                    train.X.shape[1], n_outputs, device, torch_seed
+                )
             else:
-                # A fit with early stopping left its callback, whose held-out
-                # rows are gone; partial_fit (refused with early stopping)
-                # trains without it.
-                net.callbacks_ = [
-                    (name, cb)
-                    for name, cb in net.callbacks_
-                    if name != "early_stopping"
-                ]
-            self._set_regulariser(net, Xt.shape[1], _n_rows(yt, w))
-            # skorch's set_params refuses iterator parameters once the net is
-            # initialised; they need no reinitialisation.
-            net.iterator_train__generator = _batch_generator(batch_seed, net.module_)
-            yt = _training_target(net, yt, w)
-            net.partial_fit(Xt, yt, epochs=1 if partial else self.max_epochs)
+                self._check_same_architecture(device)
+                module = self.net_.module_
+            if partial and not first:
+                net = self._continued_net(batch_seed)
+            else:
+                self.weight_decay_ = self._weight_decay(module, n_train)
+                net = self._build_net(module, device, batch_seed, valid)
+                net.initialize()
+                if not first:
+                    net.history = self.net_.history
+            self._set_regulariser(net, train.X.shape[1], n_train)
+            y = _training_target(net, train.y, train.sample_weight)
+            net.partial_fit(train.X, y, epochs=1 if partial else self.max_epochs)
         self.net_ = net
+
+    def _continued_net(self, batch_seed):
+        """The fitted net, ready for one more epoch of ``partial_fit``.
+
+        A fit with early stopping left its callback, whose held-out rows are
+        gone; partial_fit (refused with early stopping) trains without it.
+        """
+        net = self.net_
+        net.callbacks_ = [
+            (name, cb) for name, cb in net.callbacks_ if name != "early_stopping"
+        ]
+        # skorch's set_params refuses iterator parameters once the net is
+        # initialised; they need no reinitialisation.
+        net.iterator_train__generator = _batch_iterator(net.module_, batch_seed)[1]
+        return net
 
     def _set_regulariser(self, net, n_features, n_train):
         """The Concrete dropout KL term of the net's ConcreteDropout layers, if any.
@@ -358,21 +403,16 @@ class _MCDropoutBase(BaseEstimator):
             self.best_loss_ = min(self.loss_curve_, default=None)
 
     def _weight_decay(self, module, n_train):
-        """The weight decay: the members' mean (linear in their dropout rates)."""
-        if not isinstance(module, _Members):
-            return self._resolve_weight_decay(module, n_train)
-        decays = [
-            self._resolve_weight_decay(module.member(m), n_train)
-            for m in range(module.n_members)
-        ]
-        return float(np.mean(decays))
+        """The weight decay of ``module``: the members' mean for members."""
+        return _mean_over_members(
+            lambda network: self._resolve_weight_decay(network, n_train), module
+        )
 
     def _build_module(self, n_features, n_outputs, device, seed=0):
         """The network, or with ``n_members > 1`` the members stacked as one.
 
-        Member m is built from torch seed ``_member_seeds(seed, M)[m]``;
-        member 0's is ``seed`` itself, which the caller has set, so a single
-        network and member 0 start from the same weights.
+        ``seed`` is the torch seed the caller has set; members draw theirs
+        from it (``_members._build_members``).
         """
         modules = self.module
         if isinstance(modules, list):
@@ -386,16 +426,12 @@ class _MCDropoutBase(BaseEstimator):
                 )
         else:
             modules = [self.module] * self.n_members
-        if self.n_members == 1:
-            return self._build_one(n_features, n_outputs, device, modules[0])
-        members = []
-        for m, member_seed in enumerate(_member_seeds(seed, self.n_members)):
-            torch.manual_seed(member_seed)
-            member = self._build_one(n_features, n_outputs, device, modules[m])
-            if m > 0 and isinstance(self.module, nn.Module):
-                _reset_parameters(member)  # a copy of the one given: new weights
-            members.append(member)
-        return _stack_members(members)
+        return _build_members(
+            lambda module: self._build_one(n_features, n_outputs, device, module),
+            modules,
+            seed,
+            given_instance=isinstance(self.module, nn.Module),
+        )
 
     def _build_one(self, n_features, n_outputs, device, module):
         """One network from ``module`` (the parameter, or one member's)."""
@@ -418,12 +454,12 @@ class _MCDropoutBase(BaseEstimator):
         module = module.to(device)
         with torch.no_grad():
             out = module.eval()(torch.zeros(2, n_features, device=device))
-        return self._check_output(module, tuple(out.shape), n_outputs)
+        return self._adapt_module_output(module, tuple(out.shape), n_outputs)
 
     def _build_net(self, module, device, seed, valid=None):
         """The skorch net training ``module``; early stopping on ``valid`` rows.
 
-        ``valid`` is (X, y, sample weights) of the held-out rows, or None.
+        ``valid`` is the ``_Rows`` held out for early stopping, or None.
         """
         # PrintLog tabulates every epoch even when silent; the validation
         # callbacks have no validation data here (and valid_acc's batch hook
@@ -435,7 +471,12 @@ class _MCDropoutBase(BaseEstimator):
         if self.lr_schedule == "cosine":
             callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
         if valid is not None:
-            stopping = _EarlyStopping(*valid, self.n_iter_no_change, self.tol)
+            weights = valid.sample_weight
+            if weights is not None:
+                weights = torch.as_tensor(weights, device=device)
+            stopping = _EarlyStopping(
+                valid.X, valid.y, weights, self.n_iter_no_change, self.tol
+            )
             callbacks.append(("early_stopping", stopping))
         # The criterion's own parameters (criterion__beta) pass through the
         # weighting wrapper, which builds it; with members, the sum of the
@@ -448,12 +489,8 @@ class _MCDropoutBase(BaseEstimator):
             "criterion__criterion": criterion.pop("criterion"),
             **criterion,
         }
-        if isinstance(module, _Members):
-            criterion = {
-                "criterion": _MemberLoss,
-                "criterion__base": criterion.pop("criterion"),
-                **criterion,
-            }
+        criterion = _member_criterion(criterion, module)
+        iterator, generator = _batch_iterator(module, seed)
         no_decay = {"weight_decay": 0.0}
         return self._net_class(
             module,
@@ -469,9 +506,9 @@ class _MCDropoutBase(BaseEstimator):
             callbacks=callbacks or None,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train=_TensorBatches,
+            iterator_train=iterator,
             iterator_train__shuffle=True,
-            iterator_train__generator=_batch_generator(seed, module),
+            iterator_train__generator=generator,
             iterator_valid=_TensorBatches,
             train_split=None,
             device=device,
@@ -508,7 +545,7 @@ class _MCDropoutBase(BaseEstimator):
                 f"{self._no_epistemic_part}"
             )
 
-    def _draw_masks(self):
+    def _set_prediction_masks(self):
         """Draw the prediction masks of the fitted network from ``_mask_seed``."""
         plan = _make_runner(self.net_.module_).plan(self.n_features_in_)
         self._masks = _Masks(plan, self._mask_seed, self.n_passes, self.n_members)
@@ -665,40 +702,6 @@ def _has_fast_bfloat16(device):
     return False
 
 
-def _fitted_rates(module):
-    """Rate of each dropout layer: (n_layers,), or (n_members, n_layers)."""
-    if isinstance(module, _Members):
-        rates = [layer.rates for layer in module if isinstance(layer, _MemberDropout)]
-        return np.array(rates).T
-    return np.array([m.p for m in _dropout_layers(module)])
-
-
-def _batch_generator(seed, module):
-    """The batch order's generator; with members, one per member.
-
-    Member 0's is that of one network with this seed.
-    """
-    if not isinstance(module, _Members):
-        return torch.Generator().manual_seed(seed)
-    return [
-        torch.Generator().manual_seed(s) for s in _member_seeds(seed, module.n_members)
-    ]
-
-
-def _member_seeds(seed, n_members):
-    """Seeds of members 0 to n_members - 1: ``seed`` itself, then derived ones."""
-    rng = np.random.RandomState(seed)
-    derived = rng.randint(np.iinfo(np.int32).max, size=n_members - 1)
-    return [int(seed), *(int(s) for s in derived)]
-
-
-def _reset_parameters(module):
-    """Draw new weights for every layer of ``module`` that can reset its own."""
-    for layer in module.modules():
-        if hasattr(layer, "reset_parameters"):
-            layer.reset_parameters()
-
-
 def _cuda_indices(device):
     if device.type != "cuda":
         return []
@@ -733,22 +736,6 @@ def _check_fit_sample_weight(sample_weight, X):
     return sample_weight
 
 
-def _split_weights(sample_weight, train, held_out):
-    """The sample weights of the training and held-out rows (None if none)."""
-    if sample_weight is None:
-        return None, None
-    return sample_weight[train], None if held_out is None else sample_weight[held_out]
-
-
-def _as_tensor(array, device):
-    return None if array is None else torch.as_tensor(array, device=device)
-
-
-def _n_rows(yt, sample_weight):
-    """The training set's size N: rows, or the sum of the weights."""
-    return len(yt) if sample_weight is None else float(np.sum(sample_weight))
-
-
 def _architecture(module):
     """What warm starts keep: layer types, weight shapes, fixed dropout rates.
 
@@ -756,6 +743,4 @@ def _architecture(module):
     """
     layers = [(name, type(m).__name__) for name, m in module.named_modules()]
     shapes = [(k, tuple(v.shape)) for k, v in module.state_dict().items()]
-    rates = [m.p for m in _dropout_layers(module) if type(m) is nn.Dropout]
-    rates += [m.rates for m in module.modules() if isinstance(m, _MemberDropout)]
-    return layers, shapes, rates
+    return layers, shapes, _fixed_rates(module)

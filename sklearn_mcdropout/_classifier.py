@@ -395,11 +395,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, partial=True, classes=classes)
 
-    def _encode_y(self, y, sample_weight, first=True, classes=None):
+    def _fit_transform_y(self, y, sample_weight, first=True, classes=None):
         """Class indices into ``classes_``, int64.
 
-        A first fit takes the classes of ``y`` (of ``classes`` if given);
-        continued training keeps them.
+        A first fit sets ``classes_``: the classes of ``y`` (of ``classes`` if
+        given); continued training keeps them.
         """
         check_classification_targets(y)
         if first:
@@ -547,11 +547,11 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Xt = self._validate_X_predict(X)
         return _mc_class_stats(*self._runner_and_masks(), Xt)
 
-    def _check_output(self, module, shape, n_outputs):
-        if shape != (2, n_outputs):
+    def _adapt_module_output(self, module, out_shape, n_outputs):
+        if out_shape != (2, n_outputs):
             raise ValueError(
                 f"module must map (n, n_features) to logits of shape (n, "
-                f"n_classes) = (n, {n_outputs}), got {shape} for n=2."
+                f"n_classes) = (n, {n_outputs}), got {out_shape} for n=2."
             )
         return module
 

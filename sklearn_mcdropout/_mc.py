@@ -4,8 +4,8 @@ Pass t uses the weights omega_t = {M_i diag(z_i^t)}: one Bernoulli mask z_i^t
 per dropout layer, the same for every input row (Gal & Ghahramani 2016,
 Section 3).
 
-Where the masks come from: :func:`_draw_masks`, the only place that draws
-them. The masks of pass t are drawn on the CPU, call by call in the order the
+Where the masks come from: :func:`_draw_keep_masks`, the only place that
+draws them. The masks of pass t are drawn on the CPU, call by call in the order the
 network applies its dropout layers, from a generator seeded by (seed, t)
 alone. So they are the same on every device, for every chunk of rows and
 every way of grouping the passes: a row's prediction does not depend on the
@@ -18,7 +18,12 @@ Where the T passes run: ``passes`` of a runner, chosen by
 :func:`_make_runner`, which yields the outputs of consecutive blocks of
 passes, each of shape (n_block, n_rows, n_outputs); :func:`_mc_moments`,
 :func:`_mc_samples` and :func:`_mc_class_stats` stream their statistics over
-those blocks.
+those blocks. A runner over a chain of layers (:class:`_Chain`) computes each
+stage, a Linear layer with its activation and the dropout after it, from the
+masks of the pass; the members of an ensemble have their own runner, built on
+the same chain, in ``_members``.
+
+"Block" here always means a block of passes.
 """
 
 import copy
@@ -29,15 +34,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._network import (
-    _ELEMENTWISE,
-    _concrete_layers,
-    _dropout_layers,
-    _is_dropout,
-    _MemberDropout,
-    _Members,
-    _noise_variance,
-)
+from ._network import _ELEMENTWISE, _concrete_layers, _dropout_layers, _is_dropout
 
 # Rows per chunk times the widest layer: activations of a chunk stay near 32 MB
 # on the CPU, 256 MB on a GPU (where bigger products keep the device busy).
@@ -64,7 +61,7 @@ def _pass_seed(seed, t):
     return (seed * 0x9E3779B1 + t * 0x85EBCA77 + 1) % 2**32
 
 
-def _draw_masks(plan, seed, start, stop):
+def _draw_keep_masks(plan, seed, start, stop):
     """Keep masks of passes ``start`` to ``stop - 1``, drawn on the CPU.
 
     ``plan`` lists the (shape, rate) of each dropout call of one forward pass,
@@ -116,14 +113,14 @@ class _Masks:
         self.n_components = n_passes * n_members
         n_values = n_passes * sum(math.prod(shape) for shape, _ in plan)
         held = n_values <= _MAX_HELD_MASK_VALUES
-        self._held = _draw_masks(plan, seed, 0, n_passes) if held else None
+        self._held = _draw_keep_masks(plan, seed, 0, n_passes) if held else None
 
-    def blocks(self, step, device):
+    def pass_blocks(self, step, device):
         """Yield (n_block, masks) for consecutive blocks of at most ``step`` passes."""
         for start in range(0, self.n_passes, step):
             stop = min(start + step, self.n_passes)
             if self._held is None:
-                keeps = _draw_masks(self.plan, self.seed, start, stop)
+                keeps = _draw_keep_masks(self.plan, self.seed, start, stop)
             else:
                 keeps = [None if k is None else k[start:stop] for k in self._held]
             yield stop - start, [None if k is None else k.to(device) for k in keeps]
@@ -169,68 +166,104 @@ class _ReferenceRunner:
         return next(self.module.parameters()).dtype
 
     def passes(self, X, masks):
-        for n_block, keeps in masks.blocks(_PASS_BLOCK, X.device):
+        for n_block, keeps in masks.pass_blocks(_PASS_BLOCK, X.device):
             for t in range(n_block):
-                self._keeps, self._call = [_at(k, t) for k in keeps], 0
+                self._keeps, self._call = [_mask_of_pass(k, t) for k in keeps], 0
                 yield self.module(X).reshape(1, X.shape[0], -1)
         self._keeps = None
 
 
 class _Chain:
-    """``nn.Sequential`` of Linear, elementwise activation and Dropout layers.
+    """Linear, elementwise activation and dropout layers in sequence.
 
-    ``blocks`` holds (linear, activation or None, dropout rate or None) per
+    ``stages`` holds (linear, activation or None, dropout rate or None) per
     Linear layer, ``input_p`` the rate of a dropout layer before the first.
+    For the ``n_members`` members of an ensemble (``_members``), each linear
+    layer holds every member's weights and a rate is a tuple of the members'
+    rates; ``n_members`` is None for one network.
     """
 
-    def __init__(self, blocks, input_p):
-        self.blocks = blocks
+    def __init__(self, stages, input_p, n_members=None):
+        self.stages = stages
         self.input_p = input_p
-        self.dtype = blocks[0][0].weight.dtype
+        self.n_members = n_members
+        self.dtype = stages[0][0].weight.dtype
 
     @classmethod
     def from_module(cls, module):
-        """The chain of ``module``, or None if it is not such a chain."""
+        """The chain of ``module``, or None if it is not an ``nn.Sequential`` chain."""
         if type(module) is not nn.Sequential:
             return None
-        layers = list(module)
-        input_p = None
-        if layers and _is_dropout(layers[0]):
-            input_p = layers.pop(0).p
-        blocks = []
-        while layers:
-            linear = layers.pop(0)
-            if type(linear) is not nn.Linear:
-                return None
-            act = layers.pop(0) if layers and type(layers[0]) in _ELEMENTWISE else None
-            p = layers.pop(0).p if layers and _is_dropout(layers[0]) else None
-            blocks.append((linear, act, p))
-        if not blocks or blocks[-1][2] is not None:
-            return None
-        return cls(blocks, input_p)
+        parsed = _parse_chain(module, _is_linear, _dropout_rate)
+        return None if parsed is None else cls(*parsed)
 
     def plan(self, n_features):
-        """(shape, rate) of each dropout call: the input's, then each block's."""
-        calls = [] if self.input_p is None else [((n_features,), self.input_p)]
+        """(shape, rate) of each dropout call: the input's, then each stage's.
+
+        A call's shape is (units,), or (n_members, units) for members.
+        """
+        lead = () if self.n_members is None else (self.n_members,)
+        calls = [] if self.input_p is None else [((*lead, n_features), self.input_p)]
         calls += [
-            ((lin.out_features,), p) for lin, _, p in self.blocks if p is not None
+            ((*lead, lin.out_features), p) for lin, _, p in self.stages if p is not None
         ]
         return calls
 
     def split(self, keeps):
-        """The input's mask and one mask (or None) per block, from the calls."""
+        """The input's mask and one mask (or None) per stage, from the calls."""
         calls = iter(keeps)
         keep_in = None if self.input_p is None else next(calls)
-        return keep_in, [None if p is None else next(calls) for _, _, p in self.blocks]
+        return keep_in, [None if p is None else next(calls) for _, _, p in self.stages]
 
     def macs(self):
-        return sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
+        """Multiply-adds of one pass of one network (one member), per row."""
+        return sum(lin.in_features * lin.out_features for lin, _, _ in self.stages)
 
     def width(self):
-        return max(max(lin.in_features, lin.out_features) for lin, _, _ in self.blocks)
+        """The widest layer's units, over all members."""
+        widest = max(
+            max(lin.in_features, lin.out_features) for lin, _, _ in self.stages
+        )
+        return widest * (self.n_members or 1)
 
 
-class _OnChain:
+def _parse_chain(layers, is_linear, dropout_rate):
+    """(stages, input rate) of a sequence of layers, or None if it is no chain.
+
+    A chain is an optional input dropout, then stages of a layer for which
+    ``is_linear`` holds, an optional elementwise activation and an optional
+    dropout (a layer whose ``dropout_rate`` is not None), the last stage
+    without dropout.
+    """
+    layers = list(layers)
+    input_p = dropout_rate(layers[0]) if layers else None
+    if input_p is not None:
+        layers.pop(0)
+    stages = []
+    while layers:
+        linear = layers.pop(0)
+        if not is_linear(linear):
+            return None
+        act = layers.pop(0) if layers and type(layers[0]) in _ELEMENTWISE else None
+        p = dropout_rate(layers[0]) if layers else None
+        if p is not None:
+            layers.pop(0)
+        stages.append((linear, act, p))
+    if not stages or stages[-1][2] is not None:
+        return None
+    return stages, input_p
+
+
+def _is_linear(layer):
+    return type(layer) is nn.Linear
+
+
+def _dropout_rate(layer):
+    """The rate of a dropout layer the passes sample, or None for other layers."""
+    return layer.p if _is_dropout(layer) else None
+
+
+class _ChainRunner:
     """A runner over a :class:`_Chain`: the plan, width and dtype are the chain's."""
 
     def __init__(self, chain):
@@ -238,7 +271,7 @@ class _OnChain:
         self.plan, self.width, self.dtype = chain.plan, chain.width, chain.dtype
 
 
-class _SparseChainRunner(_OnChain):
+class _SparseChainRunner(_ChainRunner):
     """A chain whose passes multiply only the kept units.
 
     A mask folds into the weights (W_i = M_i diag(z_i), Section 3 of Gal &
@@ -255,11 +288,11 @@ class _SparseChainRunner(_OnChain):
 
     def _uses_cache(self, n_passes):
         # The cached product costs one full pass; it pays off over a few passes.
-        blocks, p0 = self.chain.blocks, self.chain.blocks[0][2]
+        stages, p0 = self.chain.stages, self.chain.stages[0][2]
         return (
             self.cache
             and self.chain.input_p is None
-            and len(blocks) >= 2
+            and len(stages) >= 2
             and p0 is not None
             and p0 < 0.5
             and n_passes >= 4
@@ -269,40 +302,42 @@ class _SparseChainRunner(_OnChain):
         cached = self._uses_cache(masks.n_passes)
         if cached:
             A0, P = self._cache(X)
-            p1 = self.chain.blocks[1][2]
-        for n_block, keeps in masks.blocks(_PASS_BLOCK, X.device):
-            keep_in, block_keeps = self.chain.split(keeps)
+            p1 = self.chain.stages[1][2]
+        for n_block, keeps in masks.pass_blocks(_PASS_BLOCK, X.device):
+            keep_in, stage_keeps = self.chain.split(keeps)
             for t in range(n_block):
-                pass_keeps = [_at(k, t) for k in block_keeps]
+                pass_keeps = [_mask_of_pass(k, t) for k in stage_keeps]
                 if cached:
-                    cols, col_scale = _select(pass_keeps[1], p1)
+                    cols, col_scale = _units_to_compute(pass_keeps[1], p1)
                     h = self._from_cache(A0, P, pass_keeps[0], cols)
                     out = self._forward(h, 2, pass_keeps, cols, col_scale)
                 else:
-                    cols, col_scale = _select(_at(keep_in, t), self.chain.input_p)
+                    cols, col_scale = _units_to_compute(
+                        _mask_of_pass(keep_in, t), self.chain.input_p
+                    )
                     h = X if cols is None else X[:, cols]
                     out = self._forward(h, 0, pass_keeps, cols, col_scale)
                 yield out.unsqueeze(0)
 
     def _forward(self, h, start, keeps, cols, col_scale):
-        """A pass from block ``start`` on, ``h`` holding the units ``cols`` only."""
+        """A pass from stage ``start`` on, ``h`` holding the units ``cols`` only."""
         for (lin, act, p), keep in zip(
-            self.chain.blocks[start:], keeps[start:], strict=True
+            self.chain.stages[start:], keeps[start:], strict=True
         ):
             # h holds the units ``cols`` of the previous layer, so this layer
             # uses the columns ``cols`` of W (each times its mask factor) and
             # computes only its own kept units, the rows ``rows`` of W.
-            rows, row_scale = _select(keep, p)
+            rows, row_scale = _units_to_compute(keep, p)
             W = _submatrix(lin.weight, rows, cols, col_scale)
             b = lin.bias if rows is None or lin.bias is None else lin.bias[rows]
-            h = _act(act, F.linear(h, W, b))
+            h = _activate(act, F.linear(h, W, b))
             cols, col_scale = rows, row_scale
         return h
 
     def _cache(self, X):
         """First hidden layer A0 and P = (A0 W1^T) / (1 - p0) + b1, all units."""
-        (lin0, act0, p0), (lin1, _, _) = self.chain.blocks[:2]
-        A0 = _act(act0, F.linear(X, lin0.weight, lin0.bias))
+        (lin0, act0, p0), (lin1, _, _) = self.chain.stages[:2]
+        A0 = _activate(act0, F.linear(X, lin0.weight, lin0.bias))
         return A0, F.linear(A0, lin1.weight / (1 - p0), lin1.bias)
 
     def _from_cache(self, A0, P, keep0, rows):
@@ -311,23 +346,24 @@ class _SparseChainRunner(_OnChain):
         Their pre-activation is (P - A0_d W1_d^T / (1 - p0))[:, rows], where d
         are the units that mask 0 drops.
         """
-        (_, _, p0), (lin1, act1, _) = self.chain.blocks[:2]
+        (_, _, p0), (lin1, act1, _) = self.chain.stages[:2]
         Z = P if rows is None else P[:, rows]
         if keep0 is not None:
             W1 = lin1.weight if rows is None else lin1.weight[rows]
-            dropped, is_dropped = _select(~keep0, 0.0)
+            dropped, is_dropped = _units_to_compute(~keep0, 0.0)
             W_dropped = W1[:, dropped] * (is_dropped / (1 - p0))
             Z = torch.addmm(Z, A0[:, dropped], W_dropped.T, alpha=-1)
         elif rows is None:
             Z = P.clone()  # the activation below works in place
-        return _act(act1, Z)
+        return _activate(act1, Z)
 
 
-def _at(keep, t):
+def _mask_of_pass(keep, t):
+    """Pass t's mask from a block's masks (None stays None)."""
     return None if keep is None else keep[t]
 
 
-def _select(keep, p):
+def _units_to_compute(keep, p):
     """Units to compute for a mask, and the factor of each in the next layer.
 
     The kept units, padded with dropped ones up to a multiple of ``_ALIGN``
@@ -351,14 +387,14 @@ def _submatrix(weight, rows, cols, col_scale):
     return W if cols is None else W[:, cols] * col_scale.to(W.dtype)
 
 
-def _act(act, z):
+def _activate(act, z):
     """Apply an elementwise activation; ReLU in place on the fresh product."""
     if act is None:
         return z
     return z.clamp_min_(0) if type(act) is nn.ReLU else act(z)
 
 
-class _BatchedChainRunner(_OnChain):
+class _BatchedChainRunner(_ChainRunner):
     """A small chain: many passes per batched product, masks folded in.
 
     A block of passes is one batched matrix product per layer over the
@@ -366,96 +402,17 @@ class _BatchedChainRunner(_OnChain):
     """
 
     def passes(self, X, masks):
-        layers = [(lin.weight.T, lin.bias, act, p) for lin, act, p in self.chain.blocks]
+        layers = [(lin.weight.T, lin.bias, act, p) for lin, act, p in self.chain.stages]
         step = _passes_per_block(X, self.width(), self.chain.macs())
-        for n_block, keeps in masks.blocks(step, X.device):
-            keep_in, block_keeps = self.chain.split(keeps)
+        for n_block, keeps in masks.pass_blocks(step, X.device):
+            keep_in, stage_keeps = self.chain.split(keeps)
             factors = _layer_factors(
-                keep_in, self.chain.input_p, block_keeps, layers, X.dtype
+                keep_in, self.chain.input_p, stage_keeps, layers, X.dtype
             )
             yield _folded_passes(X, layers, factors, n_block)
 
 
-class _MemberChainRunner:
-    """The members of an ensemble: every member's passes in batched products.
-
-    Member m runs a block of its passes as one network does
-    (:func:`_folded_passes`), with its own weights and its own rate: pass t
-    of member m multiplies by diag(z_mt) / (1 - p_m) after each dropout
-    layer. Outputs are pass-major (component t * M + m), see :class:`_Masks`.
-    """
-
-    def __init__(self, members):
-        self.n_members = members.n_members
-        layers = list(members)
-        self.input_p = (
-            layers.pop(0).rates if isinstance(layers[0], _MemberDropout) else None
-        )
-        self.blocks = []
-        while layers:
-            linear = layers.pop(0)
-            act = layers.pop(0) if layers and type(layers[0]) in _ELEMENTWISE else None
-            drop = (
-                layers.pop(0)
-                if layers and isinstance(layers[0], _MemberDropout)
-                else None
-            )
-            p = None if drop is None else drop.rates
-            self.blocks.append((linear, act, p))
-        self.dtype = self.blocks[0][0].weight.dtype
-
-    def plan(self, n_features):
-        """((M, units), the members' rates) of each dropout call, in call order."""
-        M = self.n_members
-        calls = [] if self.input_p is None else [((M, n_features), self.input_p)]
-        calls += [
-            ((M, lin.out_features), p) for lin, _, p in self.blocks if p is not None
-        ]
-        return calls
-
-    def width(self):
-        widest = max(
-            max(lin.in_features, lin.out_features) for lin, _, _ in self.blocks
-        )
-        return self.n_members * widest
-
-    def passes(self, X, masks):
-        M = self.n_members
-        macs = sum(lin.in_features * lin.out_features for lin, _, _ in self.blocks)
-        step = _passes_per_block(X, self.width() // M, macs)
-        member_layers = [self._member_layers(m) for m in range(M)]
-        for n_block, keeps in masks.blocks(step, X.device):
-            calls = iter(keeps)
-            keep_in = None if self.input_p is None else next(calls)
-            block_keeps = [
-                None if p is None else next(calls) for _, _, p in self.blocks
-            ]
-            out = []
-            for m, layers in enumerate(member_layers):
-                factors = _layer_factors(
-                    _at_member(keep_in, m),
-                    None if self.input_p is None else self.input_p[m],
-                    [_at_member(k, m) for k in block_keeps],
-                    layers,
-                    X.dtype,
-                )
-                out.append(_folded_passes(X, layers, factors, n_block))
-            yield torch.stack(out, dim=1).flatten(0, 1)
-
-    def _member_layers(self, m):
-        """Member m's (W, b, activation, rate) per layer, W of shape (in, out)."""
-        return [
-            (
-                lin.weight[m],
-                None if lin.bias is None else lin.bias[m, 0],
-                act,
-                None if p is None else p[m],
-            )
-            for lin, act, p in self.blocks
-        ]
-
-
-def _folds(n_rows, n_in, n_out):
+def _folds_mask_into_weights(n_rows, n_in, n_out):
     """Whether a layer's mask is folded into its weights for ``n_rows`` rows."""
     return n_rows >= max(n_out, _MIN_FOLD_ROWS) and (
         n_rows * n_in * n_out >= _MIN_FOLD_PRODUCT
@@ -468,11 +425,7 @@ def _passes_per_block(X, width, macs):
     return max(1, _chunk_elements(X.device) // (X.shape[0] * width + macs))
 
 
-def _at_member(keep, m):
-    return None if keep is None else keep[:, m]
-
-
-def _layer_factors(keep_in, input_p, block_keeps, layers, dtype):
+def _layer_factors(keep_in, input_p, stage_keeps, layers, dtype):
     """The inverted-dropout factors z_t / (1 - p) entering each layer.
 
     Layer 0 takes the input's mask, layer i the mask of the dropout after
@@ -480,7 +433,7 @@ def _layer_factors(keep_in, input_p, block_keeps, layers, dtype):
     layer (and the output), a (passes, units) tensor, or None where no
     dropout comes before it.
     """
-    keeps = [keep_in, *block_keeps]
+    keeps = [keep_in, *stage_keeps]
     rates = [input_p] + [p for *_, p in layers]
     return [
         None if keep is None else (keep / (1 - p)).to(dtype)
@@ -511,12 +464,12 @@ def _folded_passes(X, layers, factors, n_block):
             if shared:
                 h = h.expand(n_block, *h.shape)
                 shared = False
-            if _folds(n_rows, *W.shape):
+            if _folds_mask_into_weights(n_rows, *W.shape):
                 Wt = W * f.unsqueeze(2)
                 h = torch.bmm(h, Wt) if b is None else torch.baddbmm(b, h, Wt)
             else:
                 h = F.linear(h * f.unsqueeze(1), W.T, b)
-        h = _act(act, h)
+        h = _activate(act, h)
     if shared:
         h = h.expand(n_block, *h.shape)
     return h if factors[-1] is None else h * factors[-1].unsqueeze(1)
@@ -534,8 +487,9 @@ def _make_runner(module, dtype=torch.float32, device=None):
     """
     if dtype != torch.float32:
         module = _cast(module, dtype)
-    if isinstance(module, _Members):
-        return _MemberChainRunner(module)
+    own_runner = getattr(module, "_mc_runner", None)  # the members' (_members)
+    if own_runner is not None:
+        return own_runner()
     chain = _Chain.from_module(module)
     if chain is None:
         return _ReferenceRunner(module)
@@ -564,9 +518,9 @@ def _widest(module):
 
 
 def _mc_chunks(runner, X, masks):
-    """Yield (rows, blocks) per chunk of rows of ``X``.
+    """Yield (rows, pass_outputs) per chunk of rows of ``X``.
 
-    ``blocks`` iterates over the outputs of the chunk's passes, in blocks of
+    ``pass_outputs`` iterates over the outputs of the chunk's passes, in blocks of
     shape (n_block, n_chunk, n_outputs), the masks of pass t shared by every
     chunk.
     """
@@ -578,40 +532,41 @@ def _mc_chunks(runner, X, masks):
 
 
 @torch.inference_mode()
-def _mc_moments(runner, masks, X, noise_head=False):
+def _mc_moments(runner, masks, X, components=None):
     """Moments over the passes: the mixture of Gaussians of the passes.
 
-    Per output j, returns the mean over the passes of the mean output
-    mu_tj, their variance (ddof=0; the epistemic part) and, with
-    ``noise_head``, the mean over the passes of the noise variance
-    sigma_tj^2 (the aleatoric part; else None), each of shape
-    (n_samples, n_targets). Without ``noise_head`` every network output is a
-    target's mean; with it, output 2j is target j's mean and 2j + 1 its raw
-    noise variance. Streams over the passes (sums of mu shifted by the first
-    pass, in float64), so memory does not grow with the number of passes.
+    ``components(outputs)`` reads a block of network outputs as each pass's
+    means mu_tj and noise variances sigma_tj^2 (or None where there are none),
+    as a noise model's ``components`` does; without it every output is a
+    target's mean. Per target j, returns the mean over the passes of mu_tj,
+    their variance (ddof=0; the epistemic part) and the mean over the passes
+    of sigma_tj^2 (the aleatoric part; None where there are none), each of
+    shape (n_samples, n_targets). Streams over the passes (sums of mu
+    shifted by the first pass, in float64), so memory does not grow with the
+    number of passes.
     """
     n_passes = masks.n_components
     mean = var = noise = None
-    for rows, blocks in _mc_chunks(runner, X, masks):
+    for rows, pass_outputs in _mc_chunks(runner, X, masks):
         shift = s1 = s2 = s_noise = None
-        for y in blocks:
-            y = y.double()
-            mu = y[:, :, 0::2] if noise_head else y
+        for y in pass_outputs:
+            mu, sigma2 = (y, None) if components is None else components(y.double())
+            mu = mu.double()
             if shift is None:
                 shift = mu[0]
-                s1, s2, s_noise = (torch.zeros_like(shift) for _ in range(3))
+                s1, s2 = torch.zeros_like(shift), torch.zeros_like(shift)
             d = mu - shift
             s1 += d.sum(dim=0)
             s2 += (d * d).sum(dim=0)
-            if noise_head:
-                s_noise += _noise_variance(y[:, :, 1::2]).sum(dim=0)
+            if sigma2 is not None:
+                s_noise = sigma2.sum(dim=0) + (0 if s_noise is None else s_noise)
         if mean is None:
             mean, var = np.empty((2, X.shape[0], shift.shape[1]))
-            noise = np.empty_like(mean) if noise_head else None
+            noise = None if s_noise is None else np.empty_like(mean)
         m = s1 / n_passes
         mean[rows] = (shift + m).cpu().numpy()
         var[rows] = (s2 / n_passes - m * m).clamp_min(0).cpu().numpy()
-        if noise_head:
+        if noise is not None:
             noise[rows] = (s_noise / n_passes).cpu().numpy()
     return mean, var, noise
 
@@ -620,9 +575,9 @@ def _mc_moments(runner, masks, X, noise_head=False):
 def _mc_samples(runner, masks, X):
     """The outputs of every pass, shape (n_samples, n_passes, n_outputs), float64."""
     out = None
-    for rows, blocks in _mc_chunks(runner, X, masks):
+    for rows, pass_outputs in _mc_chunks(runner, X, masks):
         t = 0
-        for y in blocks:
+        for y in pass_outputs:
             if out is None:
                 out = np.empty((X.shape[0], masks.n_components, y.shape[2]))
             out[rows, t : t + y.shape[0]] = y.double().cpu().numpy().transpose(1, 0, 2)
@@ -641,9 +596,9 @@ def _mc_class_stats(runner, masks, X):
     """
     n_passes = masks.n_components
     proba = entropy = votes = None
-    for rows, blocks in _mc_chunks(runner, X, masks):
+    for rows, pass_outputs in _mc_chunks(runner, X, masks):
         s_proba = s_entropy = s_votes = 0
-        for logits in blocks:
+        for logits in pass_outputs:
             p = torch.softmax(logits.double(), dim=2)
             s_proba = s_proba + p.sum(dim=0)
             s_entropy = s_entropy - torch.special.xlogy(p, p).sum(dim=(0, 2))

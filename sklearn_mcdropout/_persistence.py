@@ -140,7 +140,7 @@ def _restore_net(est, net_state):
     history = _unwrap(net_state["history"])
     net.history = History(json.loads(history) if isinstance(history, str) else history)
     est.net_ = net
-    est._draw_masks()
+    est._set_prediction_masks()
 
 
 def _load_weights(module, weights, name):

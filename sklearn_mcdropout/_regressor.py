@@ -5,11 +5,9 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from scipy.optimize import minimize_scalar
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from torch import nn
 
 from ._base import (
     MAX_ABS_INPUT,
@@ -17,9 +15,10 @@ from ._base import (
     _check_stored_size,
     _MCDropoutBase,
 )
-from ._mc import _make_runner, _mc_moments, _mc_samples
-from ._network import _AsColumn, _concrete_layers, _dropout_layers, _noise_variance
-from ._training import _BetaGaussianNLL, _HomoscedasticNLL, _RegressorNet
+from ._mc import _mc_moments, _mc_samples
+from ._network import _concrete_layers
+from ._noise import _NOISE_MODELS, _noise_model, _prior_weight_decay
+from ._training import _RegressorNet
 
 #: Most rows of ``predict(X, return_cov=True)``, which builds an
 #: (n_samples, n_samples) matrix; above it it refuses.
@@ -406,11 +405,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         **_MCDropoutBase._parameter_constraints,
         "tau": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "noise": [StrOptions({"homoscedastic", "heteroscedastic"})],
+        "noise": [StrOptions(set(_NOISE_MODELS))],
         "nll_beta": [Interval(Real, 0, 1, closed="both")],
     }
     _net_class = _RegressorNet
-    _criterion = nn.MSELoss
+    _criterion = None  # the noise model's (_noise)
     _validation_callbacks = ("valid_loss",)
     _validate_y_kwargs: ClassVar[dict] = {"y_numeric": True, "multi_output": True}
     _no_epistemic_part = (
@@ -530,10 +529,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """
         return self._fit(X, y, sample_weight, partial=True)
 
-    def _encode_y(self, y, sample_weight, first=True, classes=None):
+    def _fit_transform_y(self, y, sample_weight, first=True, classes=None):
         """The standardised target, (n, n_targets) float32.
 
-        A first fit keeps the target's (weighted) mean and scale; continued
+        A first fit learns the target's (weighted) mean and scale; continued
         training keeps those of the first fit, the network's units.
         """
         if y.dtype.kind not in "biuf":
@@ -541,63 +540,51 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         n_targets = 1 if y.ndim == 1 else y.shape[1]
         if first:
             self.n_outputs_ = n_targets
-            self._y_train_mean, self._y_train_std = _location_scale(y, sample_weight)
+            self._y_train_mean, self._y_scale = _location_scale(y, sample_weight)
         elif n_targets != self.n_outputs_:
             raise ValueError(
                 f"y has {n_targets} target(s), the fitted network predicts "
                 f"{self.n_outputs_}: warm_start=True and partial_fit continue "
                 "training it, so the number of targets cannot change."
             )
-        y_scaled = (y - self._y_train_mean) / self._y_divisor()
+        y_scaled = (y - self._y_train_mean) / self._y_unit()
         y_scaled = y_scaled.astype(np.float32).reshape(len(y), -1)
         return y_scaled, self._n_network_outputs()
 
     def _n_network_outputs(self):
-        """Per target, the mean, and with noise="heteroscedastic" the raw variance."""
-        per_target = 2 if self.noise == "heteroscedastic" else 1
+        per_target = _noise_model(self.noise).outputs_per_target
         return per_target * getattr(self, "n_outputs_", 1)
 
     def _criterion_params(self, module):
-        if self.noise == "heteroscedastic":
-            return {"criterion": _BetaGaussianNLL, "criterion__beta": self.nll_beta}
-        if not _concrete_layers(module):
-            return super()._criterion_params(module)
-        # The Concrete objective weighs the likelihood against the KL term,
-        # so it needs the likelihood's scale: tau, or a noise level learned
-        # with the weights when tau="auto".
-        fixed = None if self.tau == "auto" else 1 / self._tau_scaled()
-        return {"criterion": _HomoscedasticNLL, "criterion__noise_variance": fixed}
-
-    def _tau_scaled(self):
-        """The numeric tau in the units of the standardised target."""
-        return self.tau * self._y_divisor() ** 2
+        return _noise_model(self.noise).criterion_params(self, module)
 
     def _check_param_combinations(self):
-        if self.noise == "heteroscedastic" and self.tau != "auto":
-            raise ValueError(
-                "noise='heteroscedastic' learns the noise level of each input, "
-                f"and a fixed model precision cannot go with it: got tau={self.tau!r}; "
-                "use tau='auto' (the default)."
-            )
+        super()._check_param_combinations()
+        _noise_model(self.noise).check_params(self)
 
     def _needs_held_out(self):
-        """Rows are held out for early stopping and for tau_ (tau="auto")."""
-        auto_tau = self.tau == "auto" and self.noise == "homoscedastic"
-        return self.early_stopping or auto_tau
+        """Rows are held out for early stopping and for the noise model's fit."""
+        return self.early_stopping or _noise_model(self.noise).needs_held_out(self)
 
-    def _fit_after_training(self, X_held_out, y_held_out, w_held_out):
-        if self.noise == "heteroscedastic":
-            return
-        if self.tau != "auto":
-            tau = np.full(self.n_outputs_, float(self.tau))
-        else:
-            noise_var = self._fit_noise_level(X_held_out, y_held_out, w_held_out)
-            tau = 1 / (noise_var * self._y_divisor() ** 2)
-        self.tau_ = float(tau[0]) if self.n_outputs_ == 1 else tau
+    def _fit_after_training(self, held_out):
+        X, y, w = (None, None, None) if held_out is None else held_out
+        if y is not None:
+            y = y.cpu().numpy()
+        _noise_model(self.noise).fit_after_training(self, X, y, w)
 
-    def _y_divisor(self):
+    def _adapt_module_output(self, module, out_shape, n_outputs):
+        return _noise_model(self.noise).adapt_module(module, out_shape, n_outputs)
+
+    def _resolve_weight_decay(self, module, n_train):
+        if self.weight_decay != "auto":
+            return float(self.weight_decay)
+        if _concrete_layers(module):
+            return 0.0  # the prior's weight term is in the Concrete objective
+        return _prior_weight_decay(self, module, n_train)
+
+    def _y_unit(self):
         """The unit of the standardised target: the std of y, or 1 if it is 0."""
-        std = self._y_train_std
+        std = self._y_scale
         return np.where(std > 0, std, 1.0) if np.ndim(std) else (std or 1.0)
 
     def _per_target(self, values, axis=-1):
@@ -803,113 +790,40 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     def _pass_outputs(self, Xt, n_passes=None, seed=None):
         """Each pass's mean and noise variance, in the units of y.
 
-        Both of shape (n_samples, n_passes, n_targets).
+        Both of shape (n_samples, n_passes, n_targets); the noise variance
+        may be a read-only broadcast view.
         """
         runner, masks = self._runner_and_masks(n_passes, seed)
-        out = _mc_samples(runner, masks, Xt)
-        if self.noise == "homoscedastic":
-            # One noise variance per target: a read-only view, not a copy.
-            noise_var = np.broadcast_to(1 / np.asarray(self.tau_), out.shape)
-        else:
-            raw = torch.as_tensor(out[:, :, 1::2])
-            noise_var = _noise_variance(raw).numpy() * self._noise_unit()
-            out = out[:, :, 0::2].copy()
-        return self._unscale(out, out=out), noise_var
+        out = torch.from_numpy(_mc_samples(runner, masks, Xt))
+        noise_model = _noise_model(self.noise)
+        mean, variance = noise_model.components(out)
+        mean = mean.numpy().copy() if variance is not None else mean.numpy()
+        noise_var = noise_model.noise_variance(
+            self, None if variance is None else variance.numpy()
+        )
+        noise_var = np.broadcast_to(noise_var, mean.shape)
+        return self._unscale(mean, out=mean), noise_var
 
     def _moments(self, Xt):
         """Predictive mean, epistemic and aleatoric variances, units of y."""
-        hetero = self.noise == "heteroscedastic"
-        runner, masks = self._runner_and_masks()
-        mean, var, noise = _mc_moments(runner, masks, Xt, noise_head=hetero)
-        if hetero:
-            aleatoric = noise * self._noise_unit()
-        else:
-            aleatoric = np.full_like(mean, 1 / np.asarray(self.tau_))
-        return self._unscale(mean), var * self._y_train_std**2, aleatoric
+        mean, var, noise = self._standardised_moments(Xt, *self._runner_and_masks())
+        aleatoric = _noise_model(self.noise).noise_variance(self, noise)
+        aleatoric = np.broadcast_to(aleatoric, mean.shape).copy()
+        return self._unscale(mean), var * self._y_scale**2, aleatoric
 
-    def _noise_unit(self):
-        """The unit of the predicted noise variance: the variance of y."""
-        return self._y_divisor() ** 2
+    def _standardised_moments(self, Xt, runner, masks):
+        """Mean, epistemic and (mean) noise variance of the passes, network units.
+
+        The noise variance is None for a noise model with one variance for
+        every pass (see ``_mc._mc_moments``).
+        """
+        return _mc_moments(runner, masks, Xt, _noise_model(self.noise).components)
 
     def _unscale(self, y_scaled, out=None):
         """``y_scaled`` in the units of y; ``out=y_scaled`` unscales in place."""
-        y = np.multiply(y_scaled, self._y_train_std, out=out)
+        y = np.multiply(y_scaled, self._y_scale, out=out)
         y += self._y_train_mean
         return y
-
-    def _check_output(self, module, shape, n_outputs):
-        if self.noise == "heteroscedastic":
-            if shape != (2, n_outputs):
-                raise ValueError(
-                    "With noise='heteroscedastic', module must map (n, n_features) "
-                    f"to an output of shape (n, {n_outputs}): per target, the "
-                    "mean and the raw noise variance (made positive by "
-                    f"softplus); got {shape} for n=2."
-                )
-            return module
-        if n_outputs == 1 and shape == (2,):
-            return _AsColumn(module)
-        if shape != (2, n_outputs):
-            vector = " or (n,)" if n_outputs == 1 else ", one column per target"
-            raise ValueError(
-                "module must map (n, n_features) to an output of shape "
-                f"(n, {n_outputs}){vector}, got {shape} for n=2."
-            )
-        return module
-
-    def _resolve_weight_decay(self, module, n_train):
-        if self.weight_decay != "auto":
-            return float(self.weight_decay)
-        if _concrete_layers(module):
-            return 0.0  # the prior's weight term is in the Concrete objective
-        if self.noise == "homoscedastic" and self.tau == "auto":
-            raise ValueError(
-                "weight_decay='auto' derives the weight decay from the model "
-                "precision and needs a numeric tau, got tau='auto' (or use "
-                "dropout='concrete', whose objective learns the noise level)."
-            )
-        # lambda = l^2 (1 - p) / (2 N tau) of the authors' code, with tau in
-        # the units of the standardised target; torch's decay is 2 * lambda.
-        # The heteroscedastic loss is the likelihood itself, whose precision
-        # the network predicts: tau = 1 there (as in Gal et al.'s Concrete
-        # dropout code, whose weight regulariser is l^2 / N).
-        dropout = np.mean([layer.p for layer in _dropout_layers(module)])
-        # With several targets, one decay serves them all: their mean precision.
-        tau_scaled = 1.0 if self.noise == "heteroscedastic" else self._tau_scaled()
-        tau_scaled = float(np.mean(tau_scaled))
-        return self.length_scale**2 * (1 - dropout) / (n_train * tau_scaled)
-
-    def _fit_noise_level(self, X_held_out, y_held_out, w_held_out):
-        """Noise variance of each target maximising its held-out likelihood.
-
-        In the units of the standardised target; the held-out rows weighted
-        by their sample weights. The predictive variance of a held-out row is
-        the variance of its passes plus the noise variance, 1 / tau.
-        """
-        runner = _make_runner(self.net_.module_)
-        mean, var, _ = _mc_moments(runner, self._masks, X_held_out)
-        # A target with no variance is predicted with a zero scale (_scale).
-        gain = self._y_train_std / self._y_divisor()
-        sq_residuals = (y_held_out - gain * mean) ** 2
-        var = gain**2 * var
-        return np.array(
-            [
-                _best_noise_variance(var[:, j], sq_residuals[:, j], w_held_out)
-                for j in range(var.shape[1])
-            ]
-        )
-
-
-def _best_noise_variance(var, sq_residuals, weights):
-    """The noise variance minimising the weighted Gaussian NLL of the rows."""
-
-    def nll(log_noise_var):
-        total = var + np.exp(log_noise_var)
-        return np.average(np.log(total) + sq_residuals / total, weights=weights)
-
-    # The noise variance of a standardised target lies in (1e-6, 1e2).
-    best = minimize_scalar(nll, bounds=(np.log(1e-6), np.log(1e2)), method="bounded")
-    return float(np.exp(best.x))
 
 
 def _location_scale(y, sample_weight):

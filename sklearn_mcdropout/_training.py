@@ -11,8 +11,6 @@ from skorch.net import NeuralNet
 from torch import nn
 from torch.nn import functional as F
 
-from ._network import _Members, _noise_variance
-
 _BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
 
 
@@ -21,10 +19,8 @@ class _TensorBatches:
 
     Replaces ``torch.utils.data.DataLoader``: no per-row indexing and no
     collation, one permutation per epoch and a slice per batch. The tensors
-    stay on their device. With a list of M generators (the members of an
-    ensemble) each member draws its own permutation from its own generator
-    and a batch stacks the members' rows: X of shape (M, batch, features);
-    member m's batches are those one network would get from generator m.
+    stay on their device (the members of an ensemble have their own,
+    ``_members._MemberBatches``).
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, generator=None):
@@ -38,65 +34,12 @@ class _TensorBatches:
 
     def __iter__(self):
         X, y = self.X, self.y
-        if isinstance(self.generator, list):
-            yield from self._member_batches(X, y)
-            return
         if self.shuffle:
             perm = torch.randperm(len(X), generator=self.generator).to(X.device)
             X, y = X[perm], (None if y is None else y[perm])
         for start in range(0, len(X), self.batch_size):
             stop = start + self.batch_size
             yield X[start:stop], (None if y is None else y[start:stop])
-
-    def _member_batches(self, X, y):
-        perms = [torch.randperm(len(X), generator=g) for g in self.generator]
-        rows = torch.cat(perms).to(X.device)
-        # One gather per epoch: (M, n, ...), member m's rows in its order.
-        X = X.index_select(0, rows).view(len(perms), *X.shape)
-        y = y.index_select(0, rows).view(len(perms), *y.shape)
-        for start in range(0, X.shape[1], self.batch_size):
-            stop = start + self.batch_size
-            yield X[:, start:stop], y[:, start:stop]
-
-
-class _MemberLoss(nn.Module):
-    """The members' losses summed: sum over m of ``base``(member m's batch).
-
-    Outputs (M, batch, ...) and targets (M, batch, ...) are scored as one
-    batch of M x batch rows by a criterion that averages over rows, then
-    multiplied by M. So each member's gradient is that of its own loss, and
-    Adam's weight decay weighs against it as for one network.
-    """
-
-    def __init__(self, base, **kwargs):
-        super().__init__()
-        self.base = base(**kwargs)
-
-    def forward(self, y_pred, y_true):
-        n_members = y_pred.shape[0]
-        return n_members * self.base(y_pred.flatten(0, 1), y_true.flatten(0, 1))
-
-    @property
-    def weighted(self):
-        return self.base.weighted
-
-    @weighted.setter
-    def weighted(self, value):
-        self.base.weighted = value
-
-    def pack(self, y, weight):
-        """The base criterion's target carrying the weights (see _SampleWeighted)."""
-        return self.base.pack(y, weight)
-
-    def row_losses(self, y_pred, y_true):
-        """Each row's loss, the mean over the members: (M, n, ...) outputs to (n,).
-
-        ``y_true`` holds one target per row, shared by the members.
-        """
-        n_members, n_rows = y_pred.shape[:2]
-        y_true = y_true.expand(n_members, *y_true.shape).flatten(0, 1)
-        losses = self.base.row_losses(y_pred.flatten(0, 1), y_true)
-        return losses.reshape(n_members, n_rows).mean(dim=0)
 
 
 class _LeanEpochs:
@@ -118,15 +61,10 @@ class _LeanEpochs:
             out = super().run_single_epoch(
                 iterator, training, prefix, step_fn, **fit_params
             )
-            if isinstance(self.module_, _Members) and training:
-                # skorch records len(X_batch), the number of members for a
-                # batch of shape (M, rows, features): the rows, as lean epochs.
-                key = prefix + "_batch_size"
-                starts = range(0, len(iterator.X), iterator.batch_size)
-                rows = [min(iterator.batch_size, len(iterator.X) - s) for s in starts]
-                batches = [b for b in self.history[-1]["batches"] if key in b]
-                for batch, n_rows in zip(batches, rows, strict=True):
-                    batch[key] = n_rows
+            # The members' batches record their rows (_members._MemberBatches).
+            record_rows = getattr(iterator, "record_batch_rows", None)
+            if training and record_rows is not None:
+                record_rows(self.history, prefix)
             return out
         self._set_training(True)
         n_batches = 0
@@ -182,30 +120,6 @@ class _CosineLR(Callback):
         for group in net.optimizer_.param_groups:
             group["lr"] = rate
         net.history.record("lr", rate)
-
-
-class _BetaGaussianNLL(nn.Module):
-    """Gaussian negative log-likelihood of (mean, raw variance) outputs, beta-NLL.
-
-    Per row, sg(sigma^2)^beta (log sigma^2 + (y - mu)^2 / sigma^2) / 2, with
-    sg the stop-gradient (Seitzer et al. 2022, eq. (7)): beta = 0 is the plain
-    NLL, whose gradient for the mean shrinks where the predicted variance is
-    large, so the mean under-fits there; beta = 1 gives the mean the
-    gradient of the squared error. Output column 2j is the mean of target j,
-    column 2j + 1 its raw variance.
-    """
-
-    def __init__(self, beta=0.5, reduction="mean"):
-        super().__init__()
-        self.beta = beta
-        self.reduction = reduction
-
-    def forward(self, y_pred, y_true):
-        mean, var = y_pred[:, 0::2], _noise_variance(y_pred[:, 1::2])
-        nll = 0.5 * (torch.log(var) + (y_true - mean) ** 2 / var)
-        if self.beta:
-            nll = nll * var.detach() ** self.beta
-        return nll.mean() if self.reduction == "mean" else nll
 
 
 class _SampleWeighted(nn.Module):
@@ -347,31 +261,6 @@ class _EarlyStopping(Callback):
             return float(rows.mean())
         w = self.sample_weight.double()
         return float((rows * w).sum() / w.sum())
-
-
-class _HomoscedasticNLL(nn.Module):
-    """Gaussian negative log-likelihood with one noise variance for every row.
-
-    Per row (log sigma^2 + (y - mu)^2 / sigma^2) / 2, with sigma^2 the given
-    ``noise_variance``, or, if None, softplus of a parameter trained with the
-    network (the Concrete dropout objective of a homoscedastic model needs
-    the likelihood's scale, see ``_concrete._ConcreteRegulariser``).
-    """
-
-    def __init__(self, noise_variance=None, reduction="mean"):
-        super().__init__()
-        self.noise_variance = noise_variance
-        self.reduction = reduction
-        if noise_variance is None:
-            self.raw_noise_variance = nn.Parameter(torch.zeros(()))
-
-    def forward(self, y_pred, y_true):
-        if self.noise_variance is None:
-            var = _noise_variance(self.raw_noise_variance)
-        else:
-            var = torch.as_tensor(self.noise_variance, dtype=y_pred.dtype)
-        nll = 0.5 * (torch.log(var) + (y_true - y_pred) ** 2 / var)
-        return nll.mean() if self.reduction == "mean" else nll
 
 
 class _Regularised:

@@ -8,8 +8,11 @@ import torch
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutRegressor
-from sklearn_mcdropout._network import _NOISE_VARIANCE_FLOOR, _noise_variance
-from sklearn_mcdropout._training import _BetaGaussianNLL
+from sklearn_mcdropout._noise import (
+    _NOISE_VARIANCE_FLOOR,
+    _BetaGaussianNLL,
+    _noise_variance,
+)
 
 
 def _noise_std(x):
@@ -70,7 +73,7 @@ def test_predictive_parts_add_up_and_match_the_passes(fitted):
             h = torch.relu(lin1(Xt)) * keeps[0][t] / (1 - drop.p)
             h = torch.relu(lin2(h)) * keeps[1][t] / (1 - drop.p)
             by_hand.append(_noise_variance(lin3(h)[:, 1]).double().numpy())
-    by_hand = np.mean(by_hand, axis=0) * est._y_train_std**2
+    by_hand = np.mean(by_hand, axis=0) * est._y_scale**2
     np.testing.assert_allclose(unc.aleatoric_std**2, by_hand, rtol=1e-5)
     np.testing.assert_allclose((noise_std**2).mean(axis=1), by_hand, rtol=1e-5)
     _, y_cov = est.predict(X[:8], return_cov=True)

@@ -11,7 +11,8 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
-from sklearn_mcdropout._network import _MemberDropout, _Members
+from sklearn_mcdropout._base import _Rows
+from sklearn_mcdropout._members import _MemberDropout, _Members
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(60, 3))
@@ -60,7 +61,7 @@ def _hand_passes(est, rows):
             z_in, z_hidden = (k[t, m].double().numpy() / (1 - p) for k in keeps)
             h = np.tanh((X[rows] * z_in) @ W0.T + b0) * z_hidden
             out[:, t, m] = h @ W1[0] + b1[0]
-    return out * est._y_train_std + est._y_train_mean
+    return out * est._y_scale + est._y_train_mean
 
 
 def test_passes_are_each_members_network_with_its_own_masks_and_rate(ensemble):
@@ -170,13 +171,14 @@ def test_members_early_stopping_monitors_their_mean_held_out_loss():
     assert est.best_validation_score_ == max(est.validation_scores_)
     # The kept weights score the best epoch's loss: the members' mean of
     # their weighted held-out losses, recomputed here by hand.
-    _, held_out = est._held_out_rows(len(X), est._seeds()[3])
-    Xh = torch.as_tensor(X[held_out], dtype=torch.float32)
-    yh = (Y2[held_out] - est._y_train_mean) / est._y_divisor()
+    rows = _Rows(torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(Y2), W)
+    _, held_out = est._split_held_out(rows, est._seeds()[3])
+    Xh = held_out.X
+    yh = (held_out.y.numpy() - est._y_train_mean) / est._y_unit()
     with torch.no_grad():
         out = est.net_.module_.eval()(Xh).double().numpy()  # (M, n, 2)
     losses = ((out - yh) ** 2).mean(axis=2).mean(axis=0)
-    w = W[held_out]
+    w = held_out.sample_weight
     assert stopping.best_state_ is None  # dropped at the end of training
     np.testing.assert_allclose(
         -est.best_validation_score_, np.sum(losses * w) / np.sum(w), rtol=1e-5

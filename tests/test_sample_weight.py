@@ -62,7 +62,7 @@ def test_integer_weights_match_repeated_rows_within_the_noise_of_two_seeds():
     offset = pred - np.sin(2 * X_test[:, 0])
     assert abs(offset.mean() - 0.25) < 0.05
     np.testing.assert_allclose(weighted._y_train_mean, y_rep.mean())
-    np.testing.assert_allclose(weighted._y_train_std, y_rep.std())
+    np.testing.assert_allclose(weighted._y_scale, y_rep.std())
 
 
 @pytest.mark.parametrize("estimator", [MCDropoutRegressor, MCDropoutClassifier])
@@ -100,7 +100,7 @@ def test_weights_enter_the_standardisation_and_tau():
     mean = np.average(y, weights=w)
     np.testing.assert_allclose(est._y_train_mean, mean)
     np.testing.assert_allclose(
-        est._y_train_std, np.sqrt(np.average((y - mean) ** 2, weights=w))
+        est._y_scale, np.sqrt(np.average((y - mean) ** 2, weights=w))
     )
     # tau_ maximises the weighted held-out likelihood: with other weights on
     # the same held-out rows, another tau_.
@@ -210,7 +210,7 @@ def test_concrete_regulariser_applies_with_weights(estimator):
     assert net.regulariser.n_train == pytest.approx(w.sum())
     assert net.criterion_.weighted
     Xt = torch.as_tensor(X[:8], dtype=torch.float32)
-    target = torch.as_tensor(est._encode_y(y[:8], None, first=False)[0])
+    target = torch.as_tensor(est._fit_transform_y(y[:8], None, first=False)[0])
     packed = net.criterion_.pack(target, torch.ones(8))
     y_pred = net.module_.eval()(Xt)
     loss = net.get_loss(y_pred, packed, training=True)

@@ -77,7 +77,7 @@ def test_standardisation_uses_training_statistics(folder):
     # A constant feature (std 0) is divided by 1, not by 0.
     np.testing.assert_allclose(scaler.scale_[2], 1.0)
     np.testing.assert_allclose(est._y_train_mean, data["y"][train].mean())
-    np.testing.assert_allclose(est._y_train_std, data["y"][train].std())
+    np.testing.assert_allclose(est._y_scale, data["y"][train].std())
     # The network has dropout on its inputs and on its hidden layer.
     rates = [m.p for m in est.net_.module_ if type(m).__name__ == "Dropout"]
     assert rates == [0.1, 0.1]

@@ -1,0 +1,281 @@
+"""Observation noise models of MCDropoutRegressor: one home for each.
+
+A noise model owns everything that differs between the regressor's
+``noise`` options: how many network outputs a target takes and how they
+split into the mean and the noise, the training criterion, the aleatoric
+variance of each pass (sigma_mt^2 of the predictive mixture, see
+``DESIGN.md``), what is fitted after training and which parameter
+combinations it refuses. The regressor asks :func:`_noise_model` for the
+model of its ``noise`` parameter and calls it; nothing else compares
+``noise`` with a name. A new model subclasses :class:`_NoiseModel` and adds
+itself to ``_NOISE_MODELS``.
+
+Variances are in units of the standardised target (the network's units)
+unless a name says otherwise.
+"""
+
+import numpy as np
+import torch
+from scipy.optimize import minimize_scalar
+from torch import nn
+from torch.nn import functional as F
+
+from ._mc import _make_runner
+from ._network import _AsColumn, _concrete_layers, _dropout_layers
+
+# Smallest noise variance of the heteroscedastic head, in units of the
+# standardised target (a noise std of 1e-3 of the target's std).
+_NOISE_VARIANCE_FLOOR = 1e-6
+
+
+def _noise_variance(raw):
+    """Noise variance from a raw network output: softplus(raw) + floor > 0."""
+    return F.softplus(raw) + _NOISE_VARIANCE_FLOOR
+
+
+class _NoiseModel:
+    """What a noise model supplies to the regressor (all methods abstract).
+
+    ``est`` is the regressor: its parameters and, after training, its fitted
+    target scale (``_y_unit()``) and ``tau_``.
+    """
+
+    #: Network outputs per target.
+    outputs_per_target = 1
+
+    def components(self, outputs):
+        """Each pass's mean and noise variance, from the network's outputs.
+
+        ``outputs`` is a tensor with the network's output columns last. The
+        variance is in network units, or None where the model has one noise
+        variance for every pass and row (see :meth:`noise_variance`).
+        """
+        raise NotImplementedError
+
+    def noise_variance(self, est, variance):
+        """The noise variance in the units of y, from :meth:`components`'s
+        ``variance`` (or from its mean over the passes)."""
+        raise NotImplementedError
+
+    def criterion_params(self, est, module):
+        """The skorch criterion and its parameters, for ``module``."""
+        raise NotImplementedError
+
+    def check_params(self, est):
+        """Refuse parameters that do not go with this model."""
+
+    def adapt_module(self, module, out_shape, n_outputs):
+        """``module``, wrapped if needed so that its output has shape
+        (n, ``n_outputs``); a ValueError if its ``out_shape`` for n=2 cannot."""
+        raise NotImplementedError
+
+    def needs_held_out(self, est):
+        """Whether rows are held out to fit what :meth:`fit_after_training` fits."""
+        return False
+
+    def fit_after_training(self, est, X_held_out, y_held_out, w_held_out):
+        """Fit the noise level after training (sets fitted attributes of ``est``)."""
+
+    def prior_precision(self, est):
+        """The model precision tau of the prior's weight decay (network units)."""
+        raise NotImplementedError
+
+
+class _Homoscedastic(_NoiseModel):
+    """One noise precision ``tau_`` per target for every input (the paper's)."""
+
+    def components(self, outputs):
+        return outputs, None
+
+    def noise_variance(self, est, variance):
+        return 1 / np.asarray(est.tau_)
+
+    def criterion_params(self, est, module):
+        if not _concrete_layers(module):
+            return {"criterion": nn.MSELoss}
+        # The Concrete objective weighs the likelihood against the KL term,
+        # so it needs the likelihood's scale: tau, or a noise level learned
+        # with the weights when tau="auto".
+        fixed = None if est.tau == "auto" else 1 / self.prior_precision(est)
+        return {"criterion": _HomoscedasticNLL, "criterion__noise_variance": fixed}
+
+    def adapt_module(self, module, out_shape, n_outputs):
+        if n_outputs == 1 and out_shape == (2,):
+            return _AsColumn(module)
+        if out_shape != (2, n_outputs):
+            vector = " or (n,)" if n_outputs == 1 else ", one column per target"
+            raise ValueError(
+                "module must map (n, n_features) to an output of shape "
+                f"(n, {n_outputs}){vector}, got {out_shape} for n=2."
+            )
+        return module
+
+    def needs_held_out(self, est):
+        return est.tau == "auto"
+
+    def fit_after_training(self, est, X_held_out, y_held_out, w_held_out):
+        if est.tau != "auto":
+            tau = np.full(est.n_outputs_, float(est.tau))
+        else:
+            noise_var = _held_out_noise_variance(
+                est, X_held_out, y_held_out, w_held_out
+            )
+            tau = 1 / (noise_var * est._y_unit() ** 2)
+        est.tau_ = float(tau[0]) if est.n_outputs_ == 1 else tau
+
+    def prior_precision(self, est):
+        if est.tau == "auto":
+            raise ValueError(
+                "weight_decay='auto' derives the weight decay from the model "
+                "precision and needs a numeric tau, got tau='auto' (or use "
+                "dropout='concrete', whose objective learns the noise level)."
+            )
+        return est.tau * est._y_unit() ** 2
+
+
+class _Heteroscedastic(_NoiseModel):
+    """A noise variance per input: a second network output per target.
+
+    Output 2j is the mean of target j, output 2j + 1 its raw noise variance,
+    made positive by :func:`_noise_variance` (Kendall & Gal 2017).
+    """
+
+    outputs_per_target = 2
+
+    def components(self, outputs):
+        return outputs[..., 0::2], _noise_variance(outputs[..., 1::2])
+
+    def noise_variance(self, est, variance):
+        return variance * est._y_unit() ** 2
+
+    def criterion_params(self, est, module):
+        return {"criterion": _BetaGaussianNLL, "criterion__beta": est.nll_beta}
+
+    def check_params(self, est):
+        if est.tau != "auto":
+            raise ValueError(
+                "noise='heteroscedastic' learns the noise level of each input, "
+                f"and a fixed model precision cannot go with it: got tau={est.tau!r}; "
+                "use tau='auto' (the default)."
+            )
+
+    def adapt_module(self, module, out_shape, n_outputs):
+        if out_shape != (2, n_outputs):
+            raise ValueError(
+                "With noise='heteroscedastic', module must map (n, n_features) "
+                f"to an output of shape (n, {n_outputs}): per target, the "
+                "mean and the raw noise variance (made positive by "
+                f"softplus); got {out_shape} for n=2."
+            )
+        return module
+
+    def prior_precision(self, est):
+        # The loss is the likelihood itself, whose precision the network
+        # predicts: tau = 1 (as in Gal et al.'s Concrete dropout code, whose
+        # weight regulariser is l^2 / N).
+        return 1.0
+
+
+_NOISE_MODELS = {
+    "homoscedastic": _Homoscedastic(),
+    "heteroscedastic": _Heteroscedastic(),
+}
+
+
+def _noise_model(name):
+    """The noise model of the regressor's ``noise`` parameter."""
+    return _NOISE_MODELS[name]
+
+
+def _prior_weight_decay(est, module, n_train):
+    """Adam's weight decay 2 lambda from the paper's prior, for ``module``.
+
+    lambda = l^2 (1 - p) / (2 N tau) of the authors' code, with tau in the
+    units of the standardised target (the mean over targets), p the mean
+    rate of the network's dropout layers and N the training set's size.
+    """
+    dropout = np.mean([layer.p for layer in _dropout_layers(module)])
+    tau = float(np.mean(_noise_model(est.noise).prior_precision(est)))
+    return est.length_scale**2 * (1 - dropout) / (n_train * tau)
+
+
+def _held_out_noise_variance(est, X_held_out, y_held_out, w_held_out):
+    """Noise variance of each target maximising its held-out likelihood.
+
+    In the units of the standardised target; the held-out rows weighted by
+    their sample weights. The predictive variance of a held-out row is the
+    variance of its passes plus the noise variance, 1 / tau.
+    """
+    runner = _make_runner(est.net_.module_)
+    mean, var, _ = est._standardised_moments(X_held_out, runner, est._masks)
+    # A target with no variance is predicted with a zero scale (_y_scale).
+    gain = est._y_scale / est._y_unit()
+    sq_residuals = (y_held_out - gain * mean) ** 2
+    var = gain**2 * var
+    return np.array(
+        [
+            _best_noise_variance(var[:, j], sq_residuals[:, j], w_held_out)
+            for j in range(var.shape[1])
+        ]
+    )
+
+
+def _best_noise_variance(var, sq_residuals, weights):
+    """The noise variance minimising the weighted Gaussian NLL of the rows."""
+
+    def nll(log_noise_var):
+        total = var + np.exp(log_noise_var)
+        return np.average(np.log(total) + sq_residuals / total, weights=weights)
+
+    # The noise variance of a standardised target lies in (1e-6, 1e2).
+    best = minimize_scalar(nll, bounds=(np.log(1e-6), np.log(1e2)), method="bounded")
+    return float(np.exp(best.x))
+
+
+class _BetaGaussianNLL(nn.Module):
+    """Gaussian negative log-likelihood of (mean, raw variance) outputs, beta-NLL.
+
+    Per row, sg(sigma^2)^beta (log sigma^2 + (y - mu)^2 / sigma^2) / 2, with
+    sg the stop-gradient (Seitzer et al. 2022, eq. (7)): beta = 0 is the plain
+    NLL, whose gradient for the mean shrinks where the predicted variance is
+    large, so the mean under-fits there; beta = 1 gives the mean the
+    gradient of the squared error. The outputs are read as
+    :meth:`_Heteroscedastic.components` reads them.
+    """
+
+    def __init__(self, beta=0.5, reduction="mean"):
+        super().__init__()
+        self.beta = beta
+        self.reduction = reduction
+
+    def forward(self, y_pred, y_true):
+        mean, var = _NOISE_MODELS["heteroscedastic"].components(y_pred)
+        nll = 0.5 * (torch.log(var) + (y_true - mean) ** 2 / var)
+        if self.beta:
+            nll = nll * var.detach() ** self.beta
+        return nll.mean() if self.reduction == "mean" else nll
+
+
+class _HomoscedasticNLL(nn.Module):
+    """Gaussian negative log-likelihood with one noise variance for every row.
+
+    Per row (log sigma^2 + (y - mu)^2 / sigma^2) / 2, with sigma^2 the given
+    ``noise_variance``, or, if None, softplus of a parameter trained with the
+    network (the Concrete dropout objective of a homoscedastic model needs
+    the likelihood's scale, see ``_concrete._ConcreteRegulariser``).
+    """
+
+    def __init__(self, noise_variance=None, reduction="mean"):
+        super().__init__()
+        self.noise_variance = noise_variance
+        self.reduction = reduction
+        if noise_variance is None:
+            self.raw_noise_variance = nn.Parameter(torch.zeros(()))
+
+    def forward(self, y_pred, y_true):
+        if self.noise_variance is None:
+            var = _noise_variance(self.raw_noise_variance)
+        else:
+            var = torch.as_tensor(self.noise_variance, dtype=y_pred.dtype)
+        nll = 0.5 * (torch.log(var) + (y_true - y_pred) ** 2 / var)
+        return nll.mean() if self.reduction == "mean" else nll
