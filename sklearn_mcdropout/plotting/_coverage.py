@@ -4,7 +4,11 @@ from itertools import pairwise
 
 import numpy as np
 
-from ..metrics._regression import coverage_by_group, coverage_curve
+from ..metrics._regression import (
+    _coverage_error_bars,
+    coverage_by_group,
+    coverage_curve,
+)
 from ._base import (
     _estimator_name,
     _finish_unit_square,
@@ -486,7 +490,7 @@ class CoverageByGroupDisplay:
             if n_drawn
             else None
         )
-        coverage, counts = np.asarray(self.coverage), np.asarray(self.counts)
+        coverage = np.asarray(self.coverage)
         x = np.arange(len(coverage)) + offset
         style = {
             "marker": "o",
@@ -497,10 +501,11 @@ class CoverageByGroupDisplay:
         self.nominal_line_ = (
             _draw_nominal(cover_ax, self.confidence) if ref_line else None
         )
-        yerr = None
-        if error_bars:
-            half = 2 * np.sqrt(self.confidence * (1 - self.confidence) / counts)
-            yerr = np.minimum(half, [coverage, 1 - coverage])
+        yerr = (
+            _coverage_error_bars(coverage, self.counts, self.confidence)
+            if error_bars
+            else None
+        )
         self.coverage_errorbar_ = cover_ax.errorbar(
             x, coverage, yerr=yerr, **{"capsize": 3, **style}
         )
