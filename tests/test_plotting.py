@@ -703,6 +703,8 @@ def test_missing_matplotlib_message(monkeypatch, data):
         UncertaintyPanelsDisplay.from_estimator(est, np.zeros((40, 1)), y_true)
     with pytest.raises(ImportError, match="plotting needs matplotlib"):
         CoverageByGroupDisplay.from_estimator(est, np.zeros((40, 1)), y_true)
+    with pytest.raises(ImportError, match="plotting needs matplotlib"):
+        UncertaintyBandsDisplay.from_estimator(est, np.zeros(40), y_true)
     assert not est.seen_X
 
 

@@ -2,13 +2,8 @@
 
 import numpy as np
 
-from ..metrics._validation import (
-    _check_1d,
-    _check_consistent_length,
-    _check_std,
-    _predict_mean_std,
-)
-from ._base import _get_axes, _import_pyplot
+from ..metrics._validation import _check_1d, _check_consistent_length, _check_std
+from ._base import _get_axes, _predict_to_plot
 
 
 def _check_n_std(n_std):
@@ -214,12 +209,11 @@ class UncertaintyBandsDisplay:
         ((50,), 2)
         >>> plt.close(display.figure_)
         """
-        _import_pyplot()
         x = _check_1d(X, "X")
         X_plot = np.linspace(x.min(), x.max(), 200) if X_plot is None else X_plot
         x_plot = _check_1d(X_plot, "X_plot")
         X_predict = X_plot if np.ndim(X_plot) == 2 else x_plot[:, np.newaxis]
-        y_mean, y_std = _predict_mean_std(estimator, X_predict)
+        y_mean, y_std = _predict_to_plot(estimator, X_predict)
         return cls.from_predictions(
             X, y, x_plot, y_mean, y_std, y_true_plot=y_true_plot, n_std=n_std, ax=ax
         )

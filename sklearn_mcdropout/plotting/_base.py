@@ -18,10 +18,14 @@ def _import_pyplot():
     return plt
 
 
-def _predict_to_plot(estimator, X):
-    """``(y_mean, y_std)`` of ``estimator`` on ``X``, once matplotlib is found."""
+def _predict_to_plot(estimator, X, *, proba=False):
+    """What ``estimator`` predicts on ``X`` for a display, once matplotlib is found.
+
+    ``(y_mean, y_std)`` of ``predict(X, return_std=True)``, or the class
+    probabilities of ``predict_proba(X)`` if ``proba``.
+    """
     _import_pyplot()
-    return _predict_mean_std(estimator, X)
+    return estimator.predict_proba(X) if proba else _predict_mean_std(estimator, X)
 
 
 def _estimator_name(estimator, name):

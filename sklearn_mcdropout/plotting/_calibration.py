@@ -6,7 +6,7 @@ from ..metrics._classification import _calibration_bins
 from ._base import (
     _estimator_name,
     _finish_unit_square,
-    _import_pyplot,
+    _predict_to_plot,
     _reliability_axes,
 )
 
@@ -193,10 +193,9 @@ class ConfidenceCalibrationDisplay:
         150
         >>> plt.close(display.figure_)
         """
-        _import_pyplot()
         return cls.from_predictions(
             y,
-            estimator.predict_proba(X),
+            _predict_to_plot(estimator, X, proba=True),
             labels=estimator.classes_,
             n_bins=n_bins,
             name=_estimator_name(estimator, name),
