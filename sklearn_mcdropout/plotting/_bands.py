@@ -33,7 +33,7 @@ def _plot_bands(ax, x, y_mean, y_std, n_std):
     return bands[::-1]
 
 
-_DATA_STYLE = {
+_DATA_POINTS_STYLE = {
     "s": 15,
     "color": "tab:red",
     "edgecolor": "k",
@@ -151,7 +151,7 @@ class UncertaintyBandsDisplay:
                 x, np.asarray(self.y_true_plot)[order], "k--", label="true function"
             )
         if self.x is not None:
-            self.scatter_ = ax.scatter(self.x, self.y, **_DATA_STYLE)
+            self.scatter_ = ax.scatter(self.x, self.y, **_DATA_POINTS_STYLE)
         ax.set(xlabel="x", ylabel="y")
         ax.legend(loc="best")
         return self

@@ -5,6 +5,9 @@ import numpy as np
 from ..metrics._validation import _predict_mean_std
 
 _PERFECT_CALIBRATION_GID = "perfect-calibration"
+# The dashed black lines of reference: perfect calibration, nominal coverage,
+# zero residual, y = x and the mean std.
+_REFERENCE_LINE_STYLE = {"color": "k", "linestyle": "--", "linewidth": 1}
 
 
 def _import_pyplot():
@@ -52,15 +55,18 @@ def _get_axes_grid(ax, nrows, ncols, figsize, **kwargs):
     return axes
 
 
+def _line_with_gid(ax, gid):
+    """The first line of ``ax`` with group id ``gid``, or None."""
+    return next((line for line in ax.lines if line.get_gid() == gid), None)
+
+
 def _draw_diagonal(ax):
     """The dashed y = x line of perfect calibration, once per axes."""
-    if not any(line.get_gid() == _PERFECT_CALIBRATION_GID for line in ax.lines):
+    if _line_with_gid(ax, _PERFECT_CALIBRATION_GID) is None:
         ax.plot(
             [0, 1],
             [0, 1],
-            color="k",
-            linestyle="--",
-            linewidth=1,
+            **_REFERENCE_LINE_STYLE,
             label="perfect calibration",
             gid=_PERFECT_CALIBRATION_GID,
         )

@@ -10,10 +10,12 @@ from ..metrics._regression import (
     coverage_curve,
 )
 from ._base import (
+    _REFERENCE_LINE_STYLE,
     _estimator_name,
     _finish_unit_square,
     _get_axes_grid,
     _legend_if_labelled,
+    _line_with_gid,
     _predict_to_plot,
     _reliability_axes,
 )
@@ -268,14 +270,12 @@ class CoverageCurveDisplay:
 def _draw_nominal(ax, confidence):
     """The dashed line of the nominal coverage, once per axes and level."""
     gid = f"nominal-coverage-{confidence!r}"
-    for line in ax.lines:
-        if line.get_gid() == gid:
-            return line
+    line = _line_with_gid(ax, gid)
+    if line is not None:
+        return line
     return ax.axhline(
         confidence,
-        color="k",
-        linestyle="--",
-        linewidth=1,
+        **_REFERENCE_LINE_STYLE,
         label=f"nominal coverage {confidence:g}",
         gid=gid,
     )
@@ -283,7 +283,7 @@ def _draw_nominal(ax, confidence):
 
 _GROUP_GID = "coverage-by-group"
 _DODGE = 0.12
-_ERRORBAR_ONLY = {
+_ERRORBAR_ONLY_KWARGS = {
     "barsabove",
     "capsize",
     "capthick",
@@ -312,15 +312,19 @@ def _group_tick_labels(labels, bin_edges):
 
 
 def _dodge(ax):
-    """Offset of the next display's points: 0, +d, -d, +2d, ... on ``ax``."""
-    k = sum(line.get_gid() == _GROUP_GID for line in ax.lines)
-    return _DODGE * ((k + 1) // 2) * (1 if k % 2 else -1), k
+    """Offset of the next display's points: 0, +d, -d, +2d, ... on ``ax``.
+
+    Also returns how many displays ``ax`` already holds.
+    """
+    n_drawn = sum(line.get_gid() == _GROUP_GID for line in ax.lines)
+    return _DODGE * ((n_drawn + 1) // 2) * (1 if n_drawn % 2 else -1), n_drawn
 
 
-def _set_group_ticks(axes, tick_labels, previous):
+def _set_group_ticks(axes, tick_labels, previous_labels):
     """Label the groups' positions; number them if displays disagree."""
-    if previous is not None and previous != tick_labels:
-        tick_labels = [str(i + 1) for i in range(max(len(previous), len(tick_labels)))]
+    if previous_labels is not None and previous_labels != tick_labels:
+        n_groups = max(len(previous_labels), len(tick_labels))
+        tick_labels = [str(i + 1) for i in range(n_groups)]
     for ax in axes:
         ax.set_xticks(np.arange(len(tick_labels)), tick_labels)
 
@@ -485,7 +489,7 @@ class CoverageByGroupDisplay:
         )
         self.figure_ = cover_ax.figure
         offset, n_drawn = _dodge(cover_ax)
-        previous = (
+        previous_labels = (
             [text.get_text() for text in width_ax.get_xticklabels()]
             if n_drawn
             else None
@@ -511,11 +515,11 @@ class CoverageByGroupDisplay:
         )
         self.coverage_line_ = self.coverage_errorbar_.lines[0]
         self.coverage_line_.set_gid(_GROUP_GID)
-        line_style = {k: v for k, v in style.items() if k not in _ERRORBAR_ONLY}
+        line_style = {k: v for k, v in style.items() if k not in _ERRORBAR_ONLY_KWARGS}
         line_style.setdefault("color", self.coverage_line_.get_color())
         (self.width_line_,) = width_ax.plot(x, self.mean_width, **line_style)
         _set_group_ticks(
-            self.axes_, _group_tick_labels(self.labels, self.bin_edges), previous
+            self.axes_, _group_tick_labels(self.labels, self.bin_edges), previous_labels
         )
         cover_ax.set(ylabel="observed coverage")
         width_ax.set(

@@ -3,12 +3,13 @@
 import numpy as np
 
 from ..metrics._validation import _check_gaussian_inputs
-from ._base import _get_axes_grid, _predict_to_plot
+from ._base import _REFERENCE_LINE_STYLE, _get_axes_grid, _predict_to_plot
 
 
 def _plot_residuals(ax, y_true, residuals, style):
+    """Residuals against the true value, with the line of zero residual."""
     scatter = ax.scatter(y_true, residuals, color="tab:blue", **style)
-    ax.axhline(0.0, color="k", linestyle="--", linewidth=1)
+    ax.axhline(0.0, **_REFERENCE_LINE_STYLE)
     ax.set(
         xlabel="true value",
         ylabel="residual (predicted mean - true value)",
@@ -18,12 +19,13 @@ def _plot_residuals(ax, y_true, residuals, style):
 
 
 def _plot_predictions(ax, y_true, y_mean, y_std, style, std_label):
+    """Predicted mean against the true value, coloured by the std, and y = x."""
     from matplotlib.cm import ScalarMappable
 
     scatter = ax.scatter(y_true, y_mean, c=y_std, cmap="viridis", **style)
     lo = min(y_true.min(), y_mean.min())
     hi = max(y_true.max(), y_mean.max())
-    ax.plot([lo, hi], [lo, hi], color="k", linestyle="--", linewidth=1, label="y = x")
+    ax.plot([lo, hi], [lo, hi], **_REFERENCE_LINE_STYLE, label="y = x")
     ax.set(
         xlabel="true value",
         ylabel="predicted mean",
@@ -38,14 +40,13 @@ def _plot_predictions(ax, y_true, y_mean, y_std, style, std_label):
 
 
 def _plot_std_histogram(ax, y_std, std_label):
+    """Histogram of the predictive std, with its mean."""
     n_bins = int(min(50, max(10, np.sqrt(len(y_std)))))
     *_, bars = ax.hist(
         y_std, bins=n_bins, color="tab:green", alpha=0.8, edgecolor="white"
     )
     mean_std = float(np.mean(y_std))
-    ax.axvline(
-        mean_std, color="k", linestyle="--", linewidth=1, label=f"mean = {mean_std:.3g}"
-    )
+    ax.axvline(mean_std, **_REFERENCE_LINE_STYLE, label=f"mean = {mean_std:.3g}")
     ax.set(
         xlabel=std_label, ylabel="count", title="Distribution of predictive uncertainty"
     )
