@@ -29,6 +29,7 @@ from sklearn_mcdropout.metrics import (
     neg_crps_scorer,
     neg_gaussian_nll_scorer,
 )
+from sklearn_mcdropout.metrics._regression import _coverage_error_bars
 
 
 def _gaussian_data(n=20, seed=0):
@@ -502,6 +503,21 @@ def test_coverage_by_group_shares_the_array_validation():
         coverage_by_group(y, y[:2], np.ones(3))
     with pytest.raises(ValueError, match="y_true must not be empty"):
         coverage_by_group([], [], [], by=[])
+
+
+def test_coverage_error_bars_by_hand():
+    # 2 sqrt(0.9 * 0.1 / 100) = 0.06 and 2 sqrt(0.9 * 0.1 / 4) = 0.3; a bar
+    # stops at 1 above a coverage of 1 and at 0 below a coverage of 0.02.
+    bars = _coverage_error_bars([0.85, 1.0, 0.02], [100, 4, 100], confidence=0.9)
+    assert_allclose(bars, [[0.06, 0.3, 0.02], [0.06, 0.0, 0.06]])
+
+
+def test_coverage_error_bars_are_two_binomial_standard_errors():
+    counts = np.array([3, 10, 75, 400])
+    bars = _coverage_error_bars(np.full(4, 0.5), counts, confidence=0.8)
+    # The standard error of a fraction of Bernoulli(0.8) outcomes.
+    standard_error = stats.binom.std(counts, 0.8) / counts
+    assert_allclose(bars, [2 * standard_error, 2 * standard_error])
 
 
 _GAUSSIAN_METRICS = [

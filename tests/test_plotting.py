@@ -1,8 +1,7 @@
 """Tests for the displays of sklearn_mcdropout.plotting."""
 
-import importlib.util
+import importlib
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
+import sklearn_mcdropout  # noqa: E402
 from sklearn_mcdropout import plotting  # noqa: E402
 from sklearn_mcdropout.metrics import (  # noqa: E402
     coverage_by_group,
@@ -703,20 +703,22 @@ def test_missing_matplotlib_message(monkeypatch, data):
         UncertaintyPanelsDisplay.from_estimator(est, np.zeros((40, 1)), y_true)
     with pytest.raises(ImportError, match="plotting needs matplotlib"):
         CoverageByGroupDisplay.from_estimator(est, np.zeros((40, 1)), y_true)
+    with pytest.raises(ImportError, match="plotting needs matplotlib"):
+        UncertaintyBandsDisplay.from_estimator(est, np.zeros(40), y_true)
     assert not est.seen_X
 
 
 def test_module_imports_without_matplotlib(monkeypatch):
-    """The module itself must not import matplotlib at import time."""
+    """The subpackage must not import matplotlib at import time."""
     for name in list(sys.modules):
         if name == "matplotlib" or name.startswith("matplotlib."):
             monkeypatch.setitem(sys.modules, name, None)
+        elif name == plotting.__name__ or name.startswith(f"{plotting.__name__}."):
+            monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    spec = importlib.util.spec_from_file_location(
-        "sklearn_mcdropout._plotting_without_mpl", Path(plotting.__file__)
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    monkeypatch.delattr(sklearn_mcdropout, "plotting")
+    module = importlib.import_module(plotting.__name__)
+    assert module is not plotting
     assert set(module.__all__) == {
         "ConfidenceCalibrationDisplay",
         "CoverageByGroupDisplay",
@@ -725,4 +727,4 @@ def test_module_imports_without_matplotlib(monkeypatch):
         "UncertaintyPanelsDisplay",
     }
     with pytest.raises(ImportError, match="plotting needs matplotlib"):
-        module._import_pyplot()
+        module._base._import_pyplot()

@@ -611,3 +611,17 @@ def coverage_by_group(y_true, y_mean, y_std, *, by="y_std", n_bins=5, confidence
         confidence=confidence,
         by=by,
     )
+
+
+def _coverage_error_bars(coverage, counts, confidence):
+    """Two binomial standard errors at the nominal level, as error bars.
+
+    The coverage of ``count`` samples of a calibrated model is a binomial
+    fraction of standard error ``sqrt(confidence * (1 - confidence) / count)``.
+    Returns, of shape (2, n_groups), the lengths of the bars below and above
+    ``coverage`` (matplotlib's ``yerr``): twice that error, clipped so that the
+    bars stay in [0, 1].
+    """
+    coverage = np.asarray(coverage)
+    half = 2 * np.sqrt(confidence * (1 - confidence) / np.asarray(counts))
+    return np.minimum(half, [coverage, 1 - coverage])
