@@ -16,6 +16,15 @@ The functions in this module score a Gaussian predictive distribution
   conditional calibration (coverage and width per bin of the predicted std,
   of the target, or per group of samples).
 
+The predictive distribution itself is the equal-weight mixture of the
+Gaussians of the passes, ``N(y_passes[:, k], noise_std[:, k]**2)``, as
+returned by ``predict_passes(X, return_noise_std=True)``; the Gaussian above
+is its two-moment summary. Exactly, from the mixture:
+
+- :func:`crps_mixture`, its continuous ranked probability score;
+- :func:`mixture_cdf`, :func:`mixture_quantiles` and :func:`mixture_interval`
+  (central prediction intervals that follow a skewed or multimodal mixture).
+
 For classification, as returned by ``MCDropoutClassifier.predict_proba`` and
 ``predict_proba_passes``:
 
@@ -80,6 +89,12 @@ from ._classification import (
     predictive_entropy,
     variation_ratio,
 )
+from ._mixture import (
+    crps_mixture,
+    mixture_cdf,
+    mixture_interval,
+    mixture_quantiles,
+)
 from ._regression import (
     coverage_by_group,
     coverage_calibration_error,
@@ -106,6 +121,7 @@ __all__ = [
     "coverage_calibration_error",
     "coverage_curve",
     "crps_gaussian",
+    "crps_mixture",
     "expected_calibration_error",
     "expected_entropy",
     "gaussian_nll",
@@ -113,6 +129,9 @@ __all__ = [
     "make_std_scorer",
     "mc_log_likelihood",
     "mean_interval_width",
+    "mixture_cdf",
+    "mixture_interval",
+    "mixture_quantiles",
     "mutual_information",
     "neg_brier_score_scorer",
     "neg_calibration_error_scorer",
