@@ -87,6 +87,8 @@ def _loaded_state(est, state):
             stacklevel=3,
         )
     state.setdefault("n_members", 1)  # saved before ensembles existed
+    if "_y_train_std" in state:  # the regressor's target scale, renamed in 0.1
+        state["_y_scale"] = state.pop("_y_train_std")
     if state.pop(_TORCH_DEVICE_KEY, False):
         state["device"] = torch.device(state["device"])
     for key in ("module", "callbacks"):

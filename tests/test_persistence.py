@@ -501,3 +501,12 @@ def test_pickle_of_the_previous_format_still_loads(regressor):
     blank.__setstate__(state)
     assert blank.net_ is regressor.net_
     np.testing.assert_array_equal(blank.predict(X), regressor.predict(X))
+
+
+def test_state_saved_before_the_target_scale_was_renamed_still_loads(regressor):
+    # Until the noise models got their module, _y_scale was _y_train_std.
+    state = regressor.__getstate__()
+    state["_y_train_std"] = state.pop("_y_scale")
+    blank = MCDropoutRegressor.__new__(MCDropoutRegressor)
+    blank.__setstate__(state)
+    np.testing.assert_array_equal(blank.predict(X), regressor.predict(X))
