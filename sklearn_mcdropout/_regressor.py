@@ -199,8 +199,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         training ``history``.
 
     tau_ : float or ndarray of shape (n_targets,)
-        The model precision used for predictions, in units of ``1 / y**2``,
-        one per target for a 2-D ``y``. Only with ``noise="homoscedastic"``.
+        The model precision used for predictions, in units of ``1 / y**2``:
+        a float for a 1-D ``y``, one value per target otherwise. Only with
+        ``noise="homoscedastic"``.
 
     weight_decay_ : float
         The weight decay used in training.
