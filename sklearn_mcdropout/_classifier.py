@@ -25,22 +25,29 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     A multilayer perceptron (or any torch network with dropout layers that
     returns one logit per class) is trained with dropout and cross-entropy by
-    skorch; at prediction time dropout stays on and the class probabilities
-    are the mean over ``n_passes`` stochastic passes of the softmax of each
-    pass, the Monte Carlo estimate of the predictive distribution of Gal &
-    Ghahramani (2016). Where the passes disagree, the predictive distribution
-    spreads out, and :meth:`predict_uncertainty` splits its entropy into the
-    part the passes share (aleatoric) and their disagreement (epistemic,
-    the mutual information).
+    skorch; at prediction time dropout stays on, and the class probabilities
+    are the mean of the softmax of ``n_passes`` stochastic passes (Gal &
+    Ghahramani 2016). :meth:`predict_uncertainty` splits their entropy into
+    the part the passes share (aleatoric) and their disagreement (epistemic,
+    the mutual information). Each pass uses one dropout mask per layer for
+    all rows, as in :class:`MCDropoutRegressor`: predictions are a
+    deterministic function of ``X``, the same (up to float32 rounding) for a
+    row alone or in a batch.
 
-    Every pass uses one dropout mask per layer shared by all rows, the same
-    engine as :class:`MCDropoutRegressor`: predictions are a deterministic
-    function of ``X``, the same (up to float32 rounding) for a row alone or
-    in a batch. ``fit`` takes
-    ``sample_weight``; ``early_stopping``, ``warm_start`` and
-    :meth:`partial_fit` work as in :class:`~sklearn.neural_network.MLPClassifier`,
-    for example to add epochs on the growing labelled set of an
-    active-learning loop.
+    Tune ``dropout`` first, by log loss rather than accuracy, then
+    ``hidden_layer_sizes``, ``max_epochs`` and ``lr``. ``sample_weight``,
+    ``early_stopping``, ``warm_start`` and :meth:`partial_fit` work as in
+    :class:`~sklearn.neural_network.MLPClassifier`, for example to add epochs
+    on the growing labelled set of an active-learning loop.
+
+    Put a scaler first, as in the examples. A
+    :class:`~sklearn.pipeline.Pipeline` forwards :meth:`predict_proba` and
+    :meth:`predict_log_proba`, but has no :meth:`predict_uncertainty`,
+    :meth:`predict_proba_passes` or :meth:`partial_fit` (AttributeError):
+    call them on the last step with the transformed features,
+    ``clf[-1].predict_uncertainty(clf[:-1].transform(X))``.
+
+    Read more in the :ref:`User Guide <classification>`.
 
     Parameters
     ----------
@@ -49,16 +56,10 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         ``activation`` and a dropout layer. Ignored if ``module`` is given.
 
     dropout : float or "concrete", default=0.1
-        Dropout probability p of every dropout layer of the default network,
-        in [0, 1). With ``dropout=0`` the passes are identical and the
-        epistemic part of the uncertainty is zero. ``"concrete"`` learns the
-        rate of each layer with the weights (Concrete dropout, Gal, Hron &
-        Kendall 2017; :class:`~sklearn_mcdropout.ConcreteDropout` layers,
-        starting at 0.1): the training loss gets the objective's KL term,
-        which pulls the rates towards 0.5 with a weight of 1 / n_samples, so
-        the rates, and the epistemic part, fall as the data grow. The
-        fitted rates are in ``dropout_``. Ignored if ``module`` is given (a
-        custom network may hold ``ConcreteDropout`` layers itself).
+        Dropout probability of the default network's dropout layers, in
+        [0, 1); 0 makes a network's passes identical. ``"concrete"`` learns
+        each layer's rate with the weights (:ref:`concrete`); the rates are
+        in ``dropout_``. Ignored if ``module`` is given.
 
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu"}, \
             default="relu"
@@ -69,33 +70,27 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         ``n_members > 1``, T passes of each member.
 
     n_members : int, default=1
-        Number M of networks in an ensemble of MC dropout networks, trained
-        at once as one batched network, each with its own initial weights
-        and batch order; the class probabilities average the softmax of all
-        M x T passes, so the mutual information includes the disagreement
-        between members. See :class:`MCDropoutRegressor`. Needs a chain
-        network (see ``module``).
+        Number M of MC dropout networks in an ensemble, each with its own
+        initial weights and batch order, trained at once as one batched
+        network; the probabilities average the softmax of all M x T passes.
+        A custom ``module`` must then be a chain. See :ref:`ensembles`.
 
     weight_decay : float, default=1e-4
-        L2 penalty on the weights (not the biases), as the ``weight_decay`` of
+        L2 penalty on the weights (not the biases), the ``weight_decay`` of
         :class:`torch.optim.Adam`. With ``ConcreteDropout`` layers it is
-        added to the prior's weight term of the Concrete objective; 0 leaves
-        that objective alone.
+        added to the Concrete objective's prior term; 0 adds nothing.
 
     length_scale : float, default=1e-2
-        Prior length-scale l of the weights in the Concrete dropout objective
-        (the user guide gives it), used only with ``ConcreteDropout`` layers
-        (``dropout="concrete"``). 1e-2 is the value of the authors' code.
+        Prior length-scale of the weights in the Concrete dropout objective,
+        used only with ``ConcreteDropout`` layers.
 
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
 
     lr_schedule : {"constant", "cosine"}, default="constant"
-        Learning rate over the epochs. ``"constant"`` keeps ``lr``;
-        ``"cosine"`` anneals it from ``lr`` at the first epoch towards 0 at
-        the last, lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0),
-        which usually reaches a lower loss in the same number of epochs.
-        The rate of each epoch is in ``net_.history[:, "lr"]``.
+        ``"constant"`` keeps ``lr``; ``"cosine"`` anneals it towards 0,
+        lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0). Each
+        epoch's rate is in ``net_.history[:, "lr"]``.
 
     max_epochs : int, default=100
         Number of passes over the training data.
@@ -104,74 +99,61 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Mini-batch size.
 
     callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks for training: ``skorch.callbacks.Callback``
-        instances or ``(name, callback)`` pairs, added to those of the skorch
-        net (for example ``skorch.callbacks.ProgressBar()``, or a callback
-        that keeps a copy of the weights every few epochs). As in skorch,
-        they are used as given (:func:`~sklearn.base.clone` copies them), and
-        after :meth:`fit` they are in ``net_.callbacks_``. The net has no
-        validation split, so skorch's scoring and early-stopping callbacks
-        monitor the training data (``"train_loss"``; ``early_stopping=True``
-        monitors held-out rows, as ``"valid_loss"``); one that raises
-        ``KeyboardInterrupt`` ends training there, as skorch's
-        ``EarlyStopping`` does. A callback with per-batch hooks makes each
-        epoch run skorch's own batch loop, a little slower on small networks.
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+        used as given (:func:`~sklearn.base.clone` copies them); after
+        :meth:`fit` they are in ``net_.callbacks_``. Scoring callbacks see
+        ``"train_loss"``, and with ``early_stopping=True`` ``"valid_loss"``,
+        the loss on the held-out rows.
 
     validation_fraction : float, default=0.1
         Fraction of the training rows held out (at least one) to monitor the
         loss when ``early_stopping=True``. Unused otherwise.
 
     early_stopping : bool, default=False
-        Whether to stop training when the cross-entropy on the held-out rows
-        (dropout off, weighted by ``sample_weight``) stops improving, as
-        :class:`~sklearn.neural_network.MLPClassifier` does: once it has not
-        fallen below its best value minus ``tol`` for more than
-        ``n_iter_no_change`` consecutive epochs, training stops and the
-        network's weights are those of the best epoch. Not available in
-        :meth:`partial_fit`.
+        Whether to stop, as MLPClassifier does, once the held-out
+        cross-entropy (dropout off) has not fallen below its best minus
+        ``tol`` for more than ``n_iter_no_change`` consecutive epochs,
+        keeping the best epoch's weights. Not available in :meth:`partial_fit`.
 
     n_iter_no_change : int, default=10
-        Maximum number of epochs without an improvement of ``tol`` of the
-        held-out loss before training stops, with ``early_stopping=True``.
+        Maximum number of epochs without an improvement of ``tol``, with
+        ``early_stopping=True``.
 
     tol : float, default=1e-4
         The improvement of the held-out cross-entropy (nats) that counts,
         with ``early_stopping=True``.
 
     warm_start : bool, default=False
-        When True and the estimator is fitted, :meth:`fit` continues training
-        the fitted network (with a new optimiser, as MLPClassifier does) for
+        If True and fitted, :meth:`fit` trains the fitted network for
         ``max_epochs`` more epochs; ``y`` may only hold classes of
         ``classes_``, and parameters that would build another network
         (layers, widths, activation, dropout rates, number of members) are
-        refused. When False, :meth:`fit` starts from a new network.
+        refused. If False, :meth:`fit` starts from a new network.
 
     device : str or torch.device, default="cpu"
         Device of training and prediction, e.g. "cpu" or "cuda".
 
     pass_dtype : {"float32", "bfloat16"}, default="float32"
-        Precision of the prediction passes; see :class:`MCDropoutRegressor`.
-        The softmax and the averages are always computed in float64.
+        Precision of the prediction passes, as in :class:`MCDropoutRegressor`;
+        the softmax and the averages are always computed in float64.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, training dropout, batch order and the
-        prediction masks. The global torch random state is left as it was;
-        with an int or a RandomState instance so is NumPy's, while ``None``
-        draws the seeds from NumPy's global random state (as scikit-learn's
-        estimators do), advancing it. Pass an int for reproducible fits.
+        prediction masks. Torch's global random state is left as it was, and
+        so is NumPy's unless None (which draws the seeds from it). Pass an
+        int for reproducible fits.
 
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.
 
     module : torch.nn.Module instance or class, or list, default=None
-        A custom network mapping (n, ``n_features_in_``) float32 tensors to
-        logits of shape (n, n_classes), classes in the order of ``classes_``;
-        it must contain at least one :class:`torch.nn.Dropout` layer. A class
-        is instantiated without arguments. It is deep-copied at fit. If None,
-        an MLP is built from ``hidden_layer_sizes``, ``activation`` and
-        ``dropout``. With ``n_members > 1``, a chain of Linear, elementwise
-        activation and Dropout layers, or a list of the members' networks;
-        other modules are refused (see :class:`MCDropoutRegressor`).
+        A custom network (a class is instantiated without arguments, an
+        instance deep-copied) mapping (n, ``n_features_in_``) float32 tensors
+        to logits of shape (n, n_classes), classes in the order of
+        ``classes_``, with at least one :class:`torch.nn.Dropout` layer. None
+        builds the default MLP. With ``n_members > 1``, a chain of Linear,
+        elementwise activation and Dropout layers or a list of the members'
+        networks; other modules are refused (see :class:`MCDropoutRegressor`).
 
     Attributes
     ----------
@@ -179,28 +161,26 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         The class labels, sorted.
 
     net_ : skorch.NeuralNetClassifier
-        The fitted skorch net; its ``module_`` is the trained network and its
-        ``history`` the training history.
+        The fitted skorch net, with the trained network ``module_`` and the
+        training ``history``.
 
     weight_decay_ : float
         The weight decay used in training.
 
     n_iter_ : int
-        Number of epochs trained, over all the calls of a warm start or of
+        Number of epochs trained, over all calls of a warm start or of
         :meth:`partial_fit`.
 
     loss_curve_ : list of float
         The mean training cross-entropy of each epoch (weighted by
-        ``sample_weight``; with ``n_members > 1``, the sum of the members').
+        ``sample_weight``; the sum of the members' with ``n_members > 1``).
 
     best_loss_ : float or None
         The lowest of ``loss_curve_``; None with ``early_stopping=True``.
 
     validation_scores_ : list of float or None
         With ``early_stopping=True``, minus the held-out cross-entropy of
-        each epoch (greater is better, as MLPClassifier's scores; its score
-        is the accuracy, the loss here is what is monitored; with
-        ``n_members > 1``, the members' mean); else None.
+        each epoch (the members' mean with ``n_members > 1``); else None.
 
     best_validation_score_ : float or None
         The best of ``validation_scores_`` in the last fit, that of the
@@ -208,10 +188,10 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
 
     dropout_ : ndarray of shape (n_dropout_layers,) or \
             (n_members, n_dropout_layers)
-        The rate of each dropout layer of the fitted network, in registration
-        order: the learned rates of ``ConcreteDropout`` layers, the fixed
-        rates of the others; with ``n_members > 1``, one row per member.
-        The prediction passes draw their masks with these rates.
+        The rate of each dropout layer (learned for ``ConcreteDropout``
+        layers), in registration order, one row per member with
+        ``n_members > 1``; the prediction passes draw their masks with these
+        rates.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -267,10 +247,13 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     (2, 3)
     >>> bool(clf.score(X, y) > 0.9)
     True
+    >>> u = clf[-1].predict_uncertainty(clf[:-1].transform(X[:2]))
+    >>> u.mutual_information.shape
+    (2,)
 
     One more epoch on new rows, as in an active-learning loop:
 
-    >>> clf[-1].partial_fit(clf[0].transform(X[:10]), y[:10]).n_iter_
+    >>> clf[-1].partial_fit(clf[:-1].transform(X[:10]), y[:10]).n_iter_
     201
     """
 

@@ -38,245 +38,169 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     A multilayer perceptron (or any torch network with dropout layers) is
     trained with dropout by skorch; at prediction time dropout stays on and
     ``n_passes`` stochastic forward passes give the predictive mean and
-    standard deviation. Gal & Ghahramani (2016) show that this is approximate
-    Bayesian inference in a deep Gaussian process.
-
-    Every pass uses one dropout mask per layer shared by all rows (a sample of
-    the weights), so predictions are a deterministic function of ``X``: a row
-    gets the same mean and std whether it is predicted alone or in a batch,
+    standard deviation, approximate Bayesian inference in a deep Gaussian
+    process (Gal & Ghahramani 2016). Each pass uses one dropout mask per
+    layer for all rows, so predictions are a deterministic function of ``X``
     and ``return_cov=True`` gives the joint covariance across rows.
 
-    ``y`` may have several targets, shape (n_samples, n_targets): one network
-    with an output per target, whose passes share their masks across the
-    targets; outputs then have the shapes of GaussianProcessRegressor's.
-    ``fit`` takes ``sample_weight``; ``early_stopping``, ``warm_start`` and
+    Tune ``dropout`` and ``tau`` first, by validation likelihood as the
+    paper does (the default ``tau="auto"`` estimates the noise level on
+    held-out rows), then ``hidden_layer_sizes``, ``max_epochs`` and ``lr``.
+    ``y`` may have several targets (GaussianProcessRegressor's output
+    shapes); ``sample_weight``, ``early_stopping``, ``warm_start`` and
     :meth:`partial_fit` work as in :class:`~sklearn.neural_network.MLPRegressor`.
+
+    Put a scaler first, as in the examples. A
+    :class:`~sklearn.pipeline.Pipeline` passes ``return_std`` and
+    ``return_cov`` on to :meth:`predict`, but has no :meth:`sample_y`,
+    :meth:`predict_uncertainty`, :meth:`predict_passes` or
+    :meth:`partial_fit` (AttributeError): call them on the last step with
+    the transformed features, ``model[-1].sample_y(model[:-1].transform(X))``.
+
+    Read more in the :ref:`User Guide <user_guide>`.
 
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers,), default=(128, 128)
-        Width of each hidden layer of the default network. Each hidden layer
-        is followed by ``activation`` and a dropout layer, as in the paper.
-        Two layers of 128 units fit tabular data sets of up to a few hundred
-        thousand rows in seconds to minutes on a CPU. Ignored if ``module``
-        is given.
+        Width of each hidden layer of the default network, each followed by
+        ``activation`` and a dropout layer. Ignored if ``module`` is given.
 
     dropout : float or "concrete", default=0.1
-        Dropout probability p of every dropout layer of the default network,
-        in [0, 1). 0.1 is the rate of the reference study; with ``dropout=0``
-        the passes are identical and the uncertainty reduces to ``1 / tau_``.
-        ``"concrete"`` learns the rate of each layer with the weights
-        (Concrete dropout, Gal, Hron & Kendall 2017;
-        :class:`~sklearn_mcdropout.ConcreteDropout` layers, starting at 0.1):
-        the training loss becomes the objective of the paper, the Gaussian
-        negative log-likelihood plus a KL term of weight 1 / n_samples that
-        pulls the rates towards 0.5, so the rates, and the epistemic part,
-        fall as the data grow; one fit replaces a grid over the rate. With
-        ``noise="homoscedastic"`` the likelihood's noise level is ``1 /
-        tau`` or, with ``tau="auto"``, learned with the weights (``tau_`` is
-        still fitted on held-out rows). The fitted rates are in
-        ``dropout_``; the user guide gives the objective. Ignored if
-        ``module`` is given (a custom network may hold ``ConcreteDropout``
-        layers itself).
+        Dropout probability of the default network's dropout layers, in
+        [0, 1); 0 makes a network's passes identical. ``"concrete"`` learns
+        each layer's rate with the weights (:ref:`concrete`); the rates are
+        in ``dropout_``. Ignored if ``module`` is given.
 
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu"}, \
             default="relu"
         Activation of the hidden layers of the default network.
 
     n_passes : int, default=100
-        Number T of stochastic forward passes in :meth:`predict`. The Monte
-        Carlo error of the mean is about ``std / sqrt(T)``; 100 passes put it
-        at a tenth of the epistemic std. With ``n_members > 1``, T passes of
-        each member.
+        Number T of stochastic forward passes in :meth:`predict`; with
+        ``n_members > 1``, T passes of each member.
 
     n_members : int, default=1
-        Number M of networks in an ensemble of MC dropout networks (deep
-        ensembles, Lakshminarayanan et al. 2017, each member with dropout).
-        The members have their own initial weights and their own batch
-        order, and are trained at once as one batched network (each layer
-        one batched matrix product over the members' stacked weights), so
-        small members cost little more than one. Predictions pool the
-        ``n_passes`` passes of every member, M x T in all: the predictive
-        variance then includes the spread between the members. With 1, one
-        network, as before; member 0 of an ensemble starts from the weights
-        and batch order of that network (same ``random_state``). Needs a
-        network that is a chain (see ``module``). The weight decay of
-        ``weight_decay="auto"`` is the mean of the members' own, and
-        ``net_.history``'s ``train_loss`` the sum of the members' losses.
+        Number M of MC dropout networks in an ensemble (Lakshminarayanan et
+        al. 2017), each with its own initial weights and batch order, trained
+        at once as one batched network; predictions pool their M x T passes.
+        A custom ``module`` must then be a chain. See :ref:`ensembles`.
 
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
-        The observation noise model. ``"homoscedastic"`` is the paper's: one
-        noise precision ``tau_`` for every input. ``"heteroscedastic"``
-        gives the network a second output, the noise variance of each input
-        (softplus plus a floor of 1e-6, in units of the standardised target),
-        trained with the Gaussian negative log-likelihood, as Kendall & Gal
-        (2017) combine it with MC dropout. ``tau`` must then be "auto", and all
-        rows train the network (a scale on the predicted variance fitted on
-        held-out rows did not improve the test likelihood on California
-        housing: the user guide has the figures).
+        ``"homoscedastic"``: one noise precision ``tau_`` for all inputs, as
+        in the paper. ``"heteroscedastic"``: a second output per target, the
+        noise variance of each input, trained by the Gaussian likelihood
+        (:ref:`heteroscedastic`); ``tau`` must then be "auto".
 
     nll_beta : float, default=0.0
         With ``noise="heteroscedastic"``, the beta in [0, 1] of the beta-NLL
-        loss (Seitzer et al. 2022): each row's negative log-likelihood is
-        weighted by its predicted noise variance to the power beta (with no
-        gradient through the weight). 0 is the plain Gaussian NLL; 0.5 keeps
-        more of the mean's gradient where the predicted noise is large, which
-        helps where the mean under-fits (nearly noiseless targets, such as
-        UCI energy), at some cost in likelihood elsewhere (the user guide
-        has the figures). Unused with ``noise="homoscedastic"``.
+        loss (Seitzer et al. 2022), which weights each row's NLL by its
+        predicted noise variance to the power beta; 0 is the plain Gaussian
+        NLL. Unused with ``noise="homoscedastic"``.
 
     tau : float or "auto", default="auto"
-        Model precision of the paper, in units of ``1 / y**2``: the inverse
-        variance of the observation noise, added to the predictive variance.
-        With "auto", a fraction ``validation_fraction`` of the training data
-        is held out during :meth:`fit` and ``tau_`` is set to maximise the
-        Gaussian likelihood of the held-out targets under the predictive
-        distribution (mean and variance across the passes plus ``1 / tau``),
-        one value per target, the held-out rows weighted by their
-        ``sample_weight``. A number applies to every target, in its units.
+        Model precision, the inverse variance of the observation noise in
+        units of ``1 / y**2``, added to the predictive variance; a number
+        applies to every target. "auto" sets ``tau_``, one per target, to
+        maximise the likelihood of the ``validation_fraction`` rows held out
+        in :meth:`fit` (:ref:`noise`).
 
     weight_decay : float or "auto", default=1e-4
-        L2 penalty on the weights (not the biases), as the ``weight_decay`` of
-        :class:`torch.optim.Adam`: the loss gets ``weight_decay / 2 * ||W||^2``.
-        With "auto", it follows the prior of the paper:
-        ``weight_decay_ = 2 * lambda`` with
-        ``lambda = length_scale**2 * (1 - dropout) / (2 * N * tau)``, the
-        penalty of the authors' code, where N is the number of training rows
-        and tau the precision of the standardised target (p is the mean rate
-        of the dropout layers for a custom ``module``); "auto" needs a numeric
-        ``tau``, except with ``noise="heteroscedastic"``, whose loss is the
-        likelihood itself and takes tau = 1. With several targets, tau is
-        the mean over the targets of their precisions; with ``sample_weight``,
-        N is the sum of the weights (the number of rows they stand for). With
-        ``ConcreteDropout`` layers (``dropout="concrete"``) the prior's
-        weight term is part of the Concrete objective: "auto" adds nothing to
-        it (``weight_decay_`` is 0) and a number adds that L2 penalty on top.
+        L2 penalty on the weights (not the biases): the loss gets
+        ``weight_decay / 2 * ||W||^2``. "auto" derives it from the paper's
+        prior (:ref:`choosing`) and needs a numeric ``tau``, except with
+        ``noise="heteroscedastic"`` or ``ConcreteDropout`` layers (whose
+        objective holds the prior: "auto" adds nothing).
 
     length_scale : float, default=1e-2
-        Prior length-scale l of the weights, used when
-        ``weight_decay="auto"`` and in the Concrete dropout objective.
-        1e-2 is the value of the authors' code.
+        Prior length-scale of the weights, used when ``weight_decay="auto"``
+        and in the Concrete dropout objective.
 
     lr : float, default=1e-3
         Learning rate of the Adam optimiser.
 
     lr_schedule : {"constant", "cosine"}, default="constant"
-        Learning rate over the epochs. ``"constant"`` keeps ``lr``;
-        ``"cosine"`` anneals it from ``lr`` at the first epoch towards 0 at
-        the last, lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0),
-        which usually reaches a lower loss in the same number of epochs.
-        The rate of each epoch is in ``net_.history[:, "lr"]``.
+        ``"constant"`` keeps ``lr``; ``"cosine"`` anneals it towards 0,
+        lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0). Each
+        epoch's rate is in ``net_.history[:, "lr"]``.
 
     max_epochs : int, default=100
         Number of passes over the training data.
 
     batch_size : int, default=64
-        Mini-batch size; 64 is the reference study's.
+        Mini-batch size.
 
     callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks for training: ``skorch.callbacks.Callback``
-        instances or ``(name, callback)`` pairs, added to those of the skorch
-        net (for example ``skorch.callbacks.ProgressBar()``, or a callback
-        that keeps a copy of the weights every few epochs). As in skorch,
-        they are used as given (:func:`~sklearn.base.clone` copies them), and
-        after :meth:`fit` they are in ``net_.callbacks_``. The net has no
-        validation split, so skorch's scoring and early-stopping callbacks
-        monitor the training data (``"train_loss"``; ``early_stopping=True``
-        monitors held-out rows, as ``"valid_loss"``); one that raises
-        ``KeyboardInterrupt`` ends training there, as skorch's
-        ``EarlyStopping`` does. A callback with per-batch hooks makes each
-        epoch run skorch's own batch loop, a little slower on small networks.
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs),
+        used as given (:func:`~sklearn.base.clone` copies them); after
+        :meth:`fit` they are in ``net_.callbacks_``. Scoring callbacks see
+        ``"train_loss"``, and with ``early_stopping=True`` ``"valid_loss"``,
+        the loss on the held-out rows.
 
     validation_fraction : float, default=0.1
-        Fraction of the training rows held out (at least one) to estimate
-        ``tau_`` when ``tau="auto"`` and ``noise="homoscedastic"``, and to
-        monitor the loss when ``early_stopping=True``; the same rows serve
-        both. Unused otherwise.
+        Fraction of the training rows held out (at least one) for
+        ``tau="auto"`` with ``noise="homoscedastic"`` and for
+        ``early_stopping``, the same rows for both. Unused otherwise.
 
     early_stopping : bool, default=False
-        Whether to stop training when the loss on the held-out rows (the
-        training loss with dropout off, weighted by ``sample_weight``) stops
-        improving, as :class:`~sklearn.neural_network.MLPRegressor` does: once
-        it has not fallen below its best value minus ``tol`` for more than
-        ``n_iter_no_change`` consecutive epochs, training stops and the
-        network's weights are those of the best epoch. Needs the held-out
-        rows of ``validation_fraction``. Not available in :meth:`partial_fit`.
+        Whether to stop, as MLPRegressor does, once the held-out loss
+        (dropout off) has not fallen below its best minus ``tol`` for more
+        than ``n_iter_no_change`` consecutive epochs, keeping the best
+        epoch's weights. Not available in :meth:`partial_fit`.
 
     n_iter_no_change : int, default=10
-        Maximum number of epochs without an improvement of ``tol`` of the
-        held-out loss before training stops, with ``early_stopping=True``.
+        Maximum number of epochs without an improvement of ``tol``, with
+        ``early_stopping=True``.
 
     tol : float, default=1e-4
-        The improvement of the held-out loss (in the units of the training
-        loss: squared error of the standardised target, or negative
-        log-likelihood) that counts, with ``early_stopping=True``.
+        The improvement of the held-out loss that counts, in the units of the
+        training loss (squared error of the standardised target, or NLL).
 
     warm_start : bool, default=False
-        When True and the estimator is fitted, :meth:`fit` continues training
-        the fitted network (with a new optimiser, as MLPRegressor does) for
-        ``max_epochs`` more epochs, keeping the target's standardisation of
-        the first fit; parameters that would build another network (layers,
-        widths, activation, dropout rates, noise model, number of targets,
-        number of members) are refused. When False, :meth:`fit` starts from
-        a new network.
+        If True and fitted, :meth:`fit` trains the fitted network for
+        ``max_epochs`` more epochs, keeping the target's standardisation;
+        parameters that would build another network (layers, widths,
+        activation, dropout rates, noise model, number of targets or members)
+        are refused. If False, :meth:`fit` starts from a new network.
 
     device : str or torch.device, default="cpu"
         Device of training and prediction, e.g. "cpu" or "cuda".
 
     pass_dtype : {"float32", "bfloat16"}, default="float32"
-        Precision of the prediction passes. "float32" is exact: the fast paths
-        give the mean and std of a plain implementation with the same masks
-        to float32 rounding. "bfloat16" runs the passes on a bfloat16 copy of
-        the network, several times faster on hardware with bfloat16 matrix
-        units (NVIDIA GPUs from Ampere on, CPUs with AVX512-BF16 or AMX): the
-        mean stays within 2% of the largest absolute float32 mean and the
-        std within 2% of float32 per row (the user guide's Performance
-        section). On a device without such units it is slower than float32,
-        so predictions fall back to float32 with a warning. Training is
-        always float32, and ``tau_`` is estimated from float32 passes.
+        Precision of the prediction passes. "bfloat16" is faster and
+        approximate where the hardware multiplies bfloat16 natively, and
+        falls back to float32 with a warning elsewhere. Training and
+        ``tau_`` use float32. See :ref:`performance`.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, training dropout, batch order, the
-        held-out split and the prediction masks. The T masks are drawn from a
-        private generator seeded at fit, so a fitted estimator always returns
-        the same predictions, on every device. The global torch random state
-        is left as it was; with an int or a RandomState instance so is
-        NumPy's, while ``None`` draws the seeds from NumPy's global random
-        state (as scikit-learn's estimators do), advancing it. Pass an int
-        for reproducible fits.
+        held-out split and the prediction masks. Torch's global random state
+        is left as it was, and so is NumPy's unless None (which draws the
+        seeds from it). Pass an int for reproducible fits.
 
     verbose : int, default=0
         If positive, skorch prints the training loss after each epoch.
 
     module : torch.nn.Module instance or class, or list, default=None
-        A custom network mapping (n, ``n_features_in_``) float32 tensors to (n, 1)
-        or (n,), or to (n, n_targets) for several targets (twice as many
-        columns with ``noise="heteroscedastic"``: the mean and raw variance of
-        target j in columns 2j and 2j + 1); it must contain at least one
-        :class:`torch.nn.Dropout` layer.
-        A class is instantiated without arguments. It is deep-copied at fit;
-        the given object is never trained. If None, an MLP is built from
-        ``hidden_layer_sizes``, ``activation`` and ``dropout``.
-        With ``n_members > 1`` the network must be a chain, a
-        :class:`torch.nn.Sequential` (or a subclass keeping its ``forward``)
-        of Linear, elementwise activation and Dropout layers, which the
-        members stack; any other module is refused with a ValueError. A
-        class is then instantiated once per member, an instance is copied
-        once per member (member 0 keeps its weights, the others' are drawn
-        anew by ``reset_parameters`` from their seeds), and a list holds the
-        ``n_members`` members' initial networks as given, of one
-        architecture but possibly with their own dropout rates.
+        A custom network (a class is instantiated without arguments, an
+        instance deep-copied) mapping (n, ``n_features_in_``) float32 tensors
+        to (n, 1), (n,) or (n, n_targets), with at least one
+        :class:`torch.nn.Dropout` layer; with ``noise="heteroscedastic"``,
+        columns 2j and 2j + 1 are target j's mean and raw variance. None
+        builds the default MLP. With ``n_members > 1``, a
+        :class:`torch.nn.Sequential` of Linear, elementwise activation and
+        Dropout layers (others raise a ValueError), or a list of the members'
+        networks.
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
-        The fitted skorch net; its ``module_`` is the trained network and its
-        ``history`` the training history.
+        The fitted skorch net, with the trained network ``module_`` and the
+        training ``history``.
 
     tau_ : float or ndarray of shape (n_targets,)
         The model precision used for predictions, in units of ``1 / y**2``:
-        a float for a 1-D ``y``, one value per target otherwise.
-        Only with ``noise="homoscedastic"``.
+        a float for a 1-D ``y``, one value per target otherwise. Only with
+        ``noise="homoscedastic"``.
 
     weight_decay_ : float
         The weight decay used in training.
@@ -285,22 +209,19 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Number of targets: 1 for a 1-D ``y``.
 
     n_iter_ : int
-        Number of epochs trained, over all the calls of a warm start or of
+        Number of epochs trained, over all calls of a warm start or of
         :meth:`partial_fit`.
 
     loss_curve_ : list of float
         The mean training loss of each epoch (weighted by ``sample_weight``;
-        with ``n_members > 1``, the sum of the members' losses).
+        the sum of the members' losses with ``n_members > 1``).
 
     best_loss_ : float or None
         The lowest of ``loss_curve_``; None with ``early_stopping=True``.
 
     validation_scores_ : list of float or None
-        With ``early_stopping=True``, the score of each epoch on the
-        held-out rows: minus their loss (greater is better, as
-        MLPRegressor's scores; its score is R^2, the loss here is what is
-        monitored; with ``n_members > 1``, the members' mean loss); else
-        None.
+        With ``early_stopping=True``, minus the held-out loss of each epoch
+        (the members' mean loss with ``n_members > 1``); else None.
 
     best_validation_score_ : float or None
         The best of ``validation_scores_`` in the last fit, that of the
@@ -308,10 +229,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     dropout_ : ndarray of shape (n_dropout_layers,) or \
             (n_members, n_dropout_layers)
-        The rate of each dropout layer of the fitted network, in registration
-        order: the learned rates of ``ConcreteDropout`` layers, the fixed
-        rates of the others; with ``n_members > 1``, one row per member.
-        The prediction passes draw their masks with these rates.
+        The rate of each dropout layer (learned for ``ConcreteDropout``
+        layers), in registration order, one row per member with
+        ``n_members > 1``; the prediction passes draw their masks with these
+        rates.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -329,24 +250,20 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     Notes
     -----
-    The predictive mean and variance of a test point x are (Gal & Ghahramani
-    2016, Section 3.2)
+    The predictive mean and variance at x are (Gal & Ghahramani 2016,
+    Section 3.2)
 
     .. math::
 
         E[y] \\approx \\frac{1}{T} \\sum_t \\hat y_t(x), \\qquad
         Var[y] \\approx \\tau^{-1} + \\frac{1}{T} \\sum_t \\hat y_t(x)^2 - E[y]^2,
 
-    with :math:`\\hat y_t` the output of pass t. With ``n_members=M``, t
-    runs over the M x T passes of all members: the predictive distribution
-    is the equal mixture of every member's passes, and its variance the
-    variance within the members plus that between their means. With
-    ``noise="heteroscedastic"`` pass t also predicts a noise variance
-    :math:`\\sigma_t^2(x)`, and :math:`\\tau^{-1}` becomes
-    :math:`\\frac{1}{T} \\sum_t \\sigma_t^2(x)` (Kendall & Gal 2017, eq.
-    (9)). The target is standardised
-    inside the estimator (as ``normalize_y`` of GaussianProcessRegressor) and
-    means and stds are returned in the units of ``y``.
+    with :math:`\\hat y_t` the output of pass t (with ``n_members > 1``, t
+    runs over the passes of all members). With ``noise="heteroscedastic"``,
+    :math:`\\tau^{-1}` becomes the mean of the passes' noise variances
+    :math:`\\sigma_t^2(x)` (Kendall & Gal 2017, eq. (9)). The target is
+    standardised inside the estimator (as ``normalize_y`` of
+    GaussianProcessRegressor); outputs are in the units of ``y``.
 
     References
     ----------
@@ -378,23 +295,16 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     >>> y_mean, y_std = model.predict(X[:5], return_std=True)
     >>> y_mean.shape, y_std.shape
     ((5,), (5,))
-    >>> bool(np.all(y_std > 0))
-    True
+    >>> model[-1].sample_y(model[:-1].transform(X[:5]), n_samples=3).shape
+    (5, 3)
 
-    Several targets, weighted rows and early stopping:
+    Several targets, weighted rows and early stopping; five networks as one:
 
-    >>> Y = np.c_[y, 10 * y ** 2]
-    >>> weights = rng.uniform(0.5, 2, size=200)
-    >>> model = MCDropoutRegressor(hidden_layer_sizes=(32,), max_epochs=50,
-    ...                            early_stopping=True, random_state=0)
-    >>> model = model.fit(X, Y, sample_weight=weights)
-    >>> model.predict(X[:5], return_std=True)[1].shape, model.tau_.shape
+    >>> reg = MCDropoutRegressor(hidden_layer_sizes=(32,), max_epochs=50,
+    ...                          early_stopping=True, random_state=0)
+    >>> reg = reg.fit(X, np.c_[y, y**2], sample_weight=rng.uniform(1, 2, 200))
+    >>> reg.predict(X[:5], return_std=True)[1].shape, reg.tau_.shape
     ((5, 2), (2,))
-    >>> len(model.validation_scores_) == len(model.loss_curve_) == model.n_iter_
-    True
-
-    Five networks trained as one, their passes pooled:
-
     >>> ensemble = MCDropoutRegressor(hidden_layer_sizes=(32,), n_members=5,
     ...                               max_epochs=20, random_state=0).fit(X, y)
     >>> ensemble.predict_passes(X[:5]).shape  # 100 passes of each member
