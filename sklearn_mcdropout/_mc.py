@@ -572,6 +572,63 @@ def _mc_moments(runner, masks, X, components=None):
 
 
 @torch.inference_mode()
+def _mc_log_likelihoods(runner, masks, X, y, components, precisions, n_groups=1):
+    """Log-likelihood of ``y`` under the mixture of the passes, streamed.
+
+    The predictive density of a row is the equal mixture of the Gaussians
+    N(mu_c, sigma_c^2) of its components c (passes of every member), whose
+    log is the paper's MC log-likelihood (Gal & Ghahramani 2016, eq. (8)):
+    log (1/C) sum_c N(y; mu_c, sigma_c^2). ``components(outputs)`` reads a
+    block of outputs as mu and sigma^2 in the units of ``y`` (sigma^2 None
+    where every component has the noise variance 1 / tau, scored then for
+    every tau of ``precisions``, shape (K,)). With ``n_groups`` > 1 the
+    members form that many equal groups (members g * M / G to (g + 1) * M /
+    G - 1), each scored as its own mixture.
+
+    ``y`` has shape (n_samples, n_targets); returns the groups' predictive
+    means, (n_samples, n_targets, n_groups), and the log-likelihoods,
+    (n_samples, n_targets, n_groups, K) (K = 1 with sigma^2). A running
+    log-sum-exp over blocks of passes and chunks of rows: memory does not
+    grow with the number of passes, nothing is stored per pass.
+    """
+    per_group = masks.n_members // n_groups
+    n_per_group = masks.n_components // n_groups
+    log_tau = torch.as_tensor(np.log(precisions), dtype=torch.float64, device=X.device)
+    tau = log_tau.exp()
+    mean = loglik = None
+    for rows, pass_outputs in _mc_chunks(runner, X, masks):
+        y_rows = torch.as_tensor(y[rows], dtype=torch.float64, device=X.device)
+        top = total = s_mu = None
+        for out in pass_outputs:
+            mu, var = components(out.double())
+            # (passes, members, rows, targets) -> (passes x members of a
+            # group, groups, rows, targets): component t * M + m is member m's.
+            shape = (-1, n_groups, per_group, *mu.shape[1:])
+            mu = mu.reshape(shape).transpose(1, 2).flatten(0, 1)
+            d = (y_rows - mu).square()
+            if var is None:
+                log_pdf = -0.5 * d.unsqueeze(-1) * tau + 0.5 * log_tau
+            else:
+                var = var.reshape(shape).transpose(1, 2).flatten(0, 1)
+                log_pdf = (-0.5 * (d / var + var.log())).unsqueeze(-1)
+            block_top = log_pdf.amax(dim=0)
+            if top is None:
+                top, total = block_top, torch.zeros_like(block_top)
+                s_mu = torch.zeros_like(mu[0])
+            new_top = torch.maximum(top, block_top)
+            total = total * (top - new_top).exp() + (log_pdf - new_top).exp().sum(0)
+            top = new_top
+            s_mu += mu.sum(dim=0)
+        if mean is None:
+            mean = np.empty((X.shape[0], s_mu.shape[2], n_groups))
+            loglik = np.empty((X.shape[0], *top.shape[2:-1], n_groups, top.shape[-1]))
+        ll = top + total.log() - math.log(n_per_group) - 0.5 * math.log(2 * math.pi)
+        mean[rows] = (s_mu / n_per_group).permute(1, 2, 0).cpu().numpy()
+        loglik[rows] = ll.permute(1, 2, 0, 3).cpu().numpy()
+    return mean, loglik
+
+
+@torch.inference_mode()
 def _mc_samples(runner, masks, X):
     """The outputs of every pass, shape (n_samples, n_passes, n_outputs), float64."""
     out = None

@@ -15,7 +15,7 @@ from ._base import (
     _check_stored_size,
     _MCDropoutBase,
 )
-from ._mc import _mc_moments, _mc_samples
+from ._mc import _mc_log_likelihoods, _mc_moments, _mc_samples
 from ._network import _concrete_layers
 from ._noise import _NOISE_MODELS, _noise_model, _prior_weight_decay
 from ._training import _RegressorNet
@@ -728,6 +728,42 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         every pass (see ``_mc._mc_moments``).
         """
         return _mc_moments(runner, masks, Xt, _noise_model(self.noise).components)
+
+    def _streamed_log_likelihoods(self, X, y, precisions=None, n_groups=1):
+        """Each row's log predictive density of ``y``, streamed over the passes.
+
+        The log of the mixture of the passes' Gaussians (see
+        ``_mc._mc_log_likelihoods``), per target, in the units of y; with
+        ``precisions`` (homoscedastic only), for every noise precision tau of
+        that grid (units of 1 / y**2) instead of ``tau_``; with ``n_groups``,
+        for each of that many equal groups of members. Returns the groups'
+        means, (n_samples, n_targets, n_groups), and the log-likelihoods,
+        (n_samples, n_targets, n_groups, n_precisions or 1).
+        """
+        Xt = self._validate_X_predict(X)
+        y = np.asarray(y, dtype=np.float64).reshape(len(Xt), -1)
+        noise_model = _noise_model(self.noise)
+        if precisions is not None and noise_model.outputs_per_target > 1:
+            raise ValueError(
+                f"A grid of noise precisions needs noise='homoscedastic', got "
+                f"noise={self.noise!r}."
+            )
+        device = Xt.device
+        scale = torch.as_tensor(self._y_scale, dtype=torch.float64, device=device)
+        shift = torch.as_tensor(self._y_train_mean, dtype=torch.float64, device=device)
+
+        def components(outputs):
+            mu, var = noise_model.components(outputs)
+            mu = mu * scale + shift
+            if precisions is None:
+                var = noise_model.noise_variance(self, var)
+                var = torch.as_tensor(var, dtype=torch.float64, device=device)
+                var = var.expand_as(mu)
+            return mu, var
+
+        runner, masks = self._runner_and_masks()
+        grid = [1.0] if precisions is None else precisions
+        return _mc_log_likelihoods(runner, masks, Xt, y, components, grid, n_groups)
 
     def _unscale(self, y_scaled, out=None):
         """``y_scaled`` in the units of y; ``out=y_scaled`` unscales in place."""
