@@ -41,6 +41,16 @@ def noise_data(n=30, n_features=3, seed=0):
     return rng.normal(size=(n, n_features)), rng.normal(size=n)
 
 
+def blobs(n=150, n_classes=3, seed=0):
+    """Two features; class k a unit Gaussian around 3 (cos, sin)(2 pi k / K)."""
+    rng = np.random.default_rng(seed)
+    angles = 2 * np.pi * np.arange(n_classes) / n_classes
+    centers = 3 * np.column_stack([np.cos(angles), np.sin(angles)])
+    y = rng.integers(n_classes, size=n)
+    X = centers[y] + rng.normal(size=(n, 2))
+    return X, y
+
+
 class BatchNormNet(nn.Module):
     """A custom network with BatchNorm buffers and an output of shape (n,)."""
 
