@@ -35,6 +35,13 @@ def sine_data(
     return X, y
 
 
+def linear_data(n=40, n_features=5, *, noise=1.0, seed=0):
+    """X standard normal; y = x0 + N(0, noise^2)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    return X, X[:, 0] + rng.normal(scale=noise, size=n)
+
+
 def noise_data(n=30, n_features=3, seed=0):
     """X and y independent standard normal: for checks of inputs, not of fits."""
     rng = np.random.default_rng(seed)
