@@ -32,22 +32,14 @@ sequential fits are also run and timed, their best epochs summed). Targets:
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
 from torch import nn
 
+from _common import REPORT, best_alternating, best_time, describe, report_network
 from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout._base import _has_fast_bfloat16
-
-
-def report_network(width):
-    layers, n_in = [], 8
-    for _ in range(4):
-        layers += [nn.Linear(n_in, width), nn.ReLU(), nn.Dropout(0.1)]
-        n_in = width
-    return nn.Sequential(*layers, nn.Linear(n_in, 1))
 
 
 def uci_network():
@@ -75,10 +67,8 @@ def plain_epochs(
     loss_fn = nn.MSELoss()
     gen = torch.Generator(device=X.device).manual_seed(0)
     module.train()
-    times = []
-    for _ in range(n_epochs):
-        _sync(X.device)
-        start = time.perf_counter()
+
+    def epoch():
         perm = torch.randperm(len(X), generator=gen, device=X.device)
         Xp, yp = X[perm], y[perm]
         for i in range(0, len(X), batch_size):
@@ -88,14 +78,8 @@ def plain_epochs(
             loss = loss_fn(out.float(), yp[i : i + batch_size])
             loss.backward()
             opt.step()
-        _sync(X.device)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    return best_time(epoch, n_epochs, X.device)
 
 
 def estimator_epochs(
@@ -126,7 +110,6 @@ def estimator_epochs(
 def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
     Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
     yt = torch.as_tensor(y, dtype=torch.float32, device=device).reshape(-1, 1)
-    plain, unfused, bf16, ours, weighted = [], [], [], [], []
     sample_weight = np.random.default_rng(1).uniform(0.5, 2, size=len(y))
     with_bf16 = _has_fast_bfloat16(torch.device(device))
 
@@ -134,29 +117,25 @@ def compare(name, make_module, X, y, batch_size, n_epochs, rounds, device):
         torch.manual_seed(0)
         return make_module().to(device)
 
-    for _ in range(rounds):
-        plain.append(plain_epochs(module(), Xt, yt, batch_size, n_epochs, 1e-4))
-        unfused.append(
-            plain_epochs(module(), Xt, yt, batch_size, n_epochs, 1e-4, fused=False)
+    def plain(**options):
+        return lambda: plain_epochs(
+            module(), Xt, yt, batch_size, n_epochs, 1e-4, **options
         )
-        if with_bf16:
-            bf16.append(
-                plain_epochs(
-                    module(), Xt, yt, batch_size, n_epochs, 1e-4, autocast=True
-                )
-            )
-        ours.append(
-            estimator_epochs(module(), X, y, batch_size, n_epochs, 1e-4, device)
+
+    def ours(weights=None):
+        return lambda: estimator_epochs(
+            module(), X, y, batch_size, n_epochs, 1e-4, device, weights
         )
-        weighted.append(
-            estimator_epochs(
-                module(), X, y, batch_size, n_epochs, 1e-4, device, sample_weight
-            )
-        )
-    p, u, o, w = min(plain), min(unfused), min(ours), min(weighted)
+
+    measures = {"plain": plain(), "unfused": plain(fused=False)}
+    if with_bf16:
+        measures["bf16"] = plain(autocast=True)
+    measures.update(ours=ours(), weighted=ours(sample_weight))
+    best = best_alternating(measures, rounds)
+    p, u, o, w = (best[k] for k in ("plain", "unfused", "ours", "weighted"))
     n_batches = -(-len(X) // batch_size)
     autocast = (
-        f"{min(bf16) * 1e3:9.1f} ms/epoch  {min(bf16) / p:.2f}x"
+        f"{best['bf16'] * 1e3:9.1f} ms/epoch  {best['bf16'] / p:.2f}x"
         if with_bf16
         else "  not run: no bfloat16 matrix units"
     )
@@ -177,41 +156,33 @@ def compare_members(name, make_module, X, y, batch_size, n_epochs, rounds, devic
                     run_sequential):  # fmt: skip
     """Epoch of M = 1, 5, 10 members against M sequential one-network fits."""
     sizes = (1, 5, 10)
-    batched = {m: [] for m in sizes}
-    sequential = {m: [] for m in sizes if m > 1} if run_sequential else {}
 
-    def module():
+    def epoch(n_members=1):
         torch.manual_seed(0)
-        return make_module()
+        return estimator_epochs(
+            make_module(), X, y, batch_size, n_epochs, 1e-4, device,
+            n_members=n_members,
+        )  # fmt: skip
 
-    for _ in range(rounds):
-        for m in sizes:
-            batched[m].append(
-                estimator_epochs(
-                    module(), X, y, batch_size, n_epochs, 1e-4, device, n_members=m
-                )
-            )
-        for m in sequential:
-            sequential[m].append(
-                sum(
-                    estimator_epochs(module(), X, y, batch_size, n_epochs, 1e-4, device)
-                    for _ in range(m)
-                )
-            )
-    one = min(batched[1])
+    measures = {("batched", m): lambda m=m: epoch(m) for m in sizes}
+    if run_sequential:
+        for m in sizes[1:]:
+            measures["sequential", m] = lambda m=m: sum(epoch() for _ in range(m))
+    best = best_alternating(measures, rounds)
+    one = best["batched", 1]
     print(
         f"{name}, ensembles (best epoch of {rounds} rounds x {n_epochs} epochs):",
         flush=True,
     )
     for m in sizes:
-        t = min(batched[m])
+        t = best["batched", m]
         kind = "members batched" if m > 1 else "member (plain) "
         line = f"  {m:2d} {kind}  {t * 1e3:9.1f} ms/epoch"
         line += f"  {t / one:5.2f}x one member"
         if m > 1:
             line += f"   {m} sequential fits: {m * one * 1e3:9.1f} ms/epoch (M x one)"
-            if m in sequential:
-                line += f", run: {min(sequential[m]) * 1e3:.1f}"
+            if ("sequential", m) in best:
+                line += f", run: {best['sequential', m] * 1e3:.1f}"
             line += f"   batched / sequential {t / (m * one):.2f}"
         print(line, flush=True)
 
@@ -232,21 +203,21 @@ def main():
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     rng = np.random.default_rng(0)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}")
+    print(describe(device))
 
-    n_rows, width = (2048, 256) if args.quick else (16512, 1024)
-    X = rng.normal(size=(n_rows, 8))
-    y = X @ rng.normal(size=8) + rng.normal(size=n_rows)
+    n_rows, width = (2048, 256) if args.quick else (16512, REPORT["width"])
+    X = rng.normal(size=(n_rows, REPORT["n_features"]))
+    y = X @ rng.normal(size=X.shape[1]) + rng.normal(size=n_rows)
     X_uci = rng.normal(size=(455, 13))
     y_uci = X_uci @ rng.normal(size=13) + rng.normal(size=455)
-    report = f"report network 8 -> 4x{width}, batch 64"
+    batch = REPORT["batch"]
+    report = f"report network 8 -> 4x{width}, batch {batch}"
     uci = "UCI network 13 -> 50 -> 1, batch 32"
     uci_epochs = 20 if args.quick else 100
     if not args.members_only:
         compare(
             report, lambda: report_network(width),
-            X, y, 64, n_epochs=2 if args.quick else 3, rounds=2, device=device,
+            X, y, batch, n_epochs=2 if args.quick else 3, rounds=2, device=device,
         )  # fmt: skip
         compare(
             uci, uci_network, X_uci, y_uci, 32, n_epochs=uci_epochs, rounds=3,
@@ -261,7 +232,7 @@ def main():
     n_members_rows = min(n_rows, args.members_rows)
     compare_members(
         f"{report}, {n_members_rows} rows", lambda: report_network(width),
-        X[:n_members_rows], y[:n_members_rows], 64, n_epochs=2, rounds=1,
+        X[:n_members_rows], y[:n_members_rows], batch, n_epochs=2, rounds=1,
         device=device, run_sequential=False,
     )  # fmt: skip
 

@@ -51,6 +51,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from _common import REPORT, best_alternating, best_time, describe
 from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout._base import _has_fast_bfloat16
 from sklearn_mcdropout._mc import _Masks, _mc_moments, _ReferenceRunner
@@ -68,22 +69,6 @@ def report_predict_mc(model, data_loader, T=100):
     return all_predictions.mean(dim=0), all_predictions.std(dim=0)
 
 
-def _sync(device):
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def best_time(fn, repeats, device="cpu"):
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def gemm_gflops(device="cpu", dtype=torch.float32, repeats=5):
     a = torch.randn(4096, 1024, device=device, dtype=dtype)
     b = torch.randn(1024, 1024, device=device, dtype=dtype)
@@ -98,20 +83,30 @@ def gemm_gflops(device="cpu", dtype=torch.float32, repeats=5):
 
 
 def fitted_report_network(n_rows, width, depth, seed=0, device="cpu", **params):
-    """A one-epoch fit of the report's network on synthetic California-sized data."""
+    """A one-epoch fit of the report's network on synthetic California-sized data.
+
+    The network as ``hidden_layer_sizes`` (not as ``_common.report_network``),
+    so that ``params`` may change its noise model or its dropout layers.
+    """
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_rows, 8))
-    y = X @ rng.normal(size=8) + np.sin(X[:, 0]) + rng.normal(scale=0.5, size=n_rows)
-    params = {"tau": 1.0, "dropout": 0.1, **params}
+    X = rng.normal(size=(n_rows, REPORT["n_features"]))
+    y = X @ rng.normal(size=X.shape[1]) + np.sin(X[:, 0])
+    y += rng.normal(scale=0.5, size=n_rows)
+    params = {"tau": 1.0, "dropout": REPORT["dropout"], **params}
     est = MCDropoutRegressor(
         hidden_layer_sizes=(width,) * depth,
         max_epochs=1,
-        batch_size=64,
+        batch_size=REPORT["batch"],
         device=device,
         random_state=seed,
         **params,
     )
     return est.fit(X, y)
+
+
+def predict_time(est, X, device):
+    """A measure for ``best_alternating``: one ``predict(X, return_std=True)``."""
+    return lambda: best_time(lambda: est.predict(X, return_std=True), 1, device)
 
 
 def dense_flops(module, n_rows):
@@ -200,25 +195,24 @@ def main():
         concrete_rates(*((512, 256, 20) if args.quick else (4128, 1024, 100)), device)
         return
 
-    n_rows, width, T = (512, 256, 20) if args.quick else (4128, 1024, args.passes)
-    est = fitted_report_network(n_rows, width, depth=4, device=device)
+    n_rows, width, T = (
+        (512, 256, 20) if args.quick else (4128, REPORT["width"], args.passes)
+    )
+    est = fitted_report_network(n_rows, width, REPORT["depth"], device=device)
     module = est.net_.module_
     rng = np.random.default_rng(1)
     X = rng.normal(size=(n_rows, 8)).astype(np.float32)
     Xt = torch.as_tensor(X, device=device)
     est.set_params(n_passes=T)
     print(f"network 8 -> 4x{width} ReLU, dropout 0.1 -> 1; {n_rows} rows; T={T}")
-    where = (
-        torch.cuda.get_device_name(device)
-        if torch.device(device).type == "cuda"
-        else f"CPU capability {torch.backends.cpu.get_cpu_capability()}"
-    )
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}")
+    print(describe(device))
 
     peak = gemm_gflops(device)
     print(f"(c) float32 GEMM 4096x1024 @ 1024x1024: {peak:.1f} GFLOP/s")
 
-    loader = DataLoader(TensorDataset(Xt, Xt[:, 0]), batch_size=64, shuffle=False)
+    loader = DataLoader(
+        TensorDataset(Xt, Xt[:, 0]), batch_size=REPORT["batch"], shuffle=False
+    )
     report_module = type(module)(*module)  # same layers and weights
     t_report = best_time(lambda: report_predict_mc(report_module, loader, T), 1, device)
     module.eval()
@@ -289,15 +283,14 @@ def noise_models(n_rows, width, T, device, repeats=5):
     X = np.random.default_rng(1).normal(size=(n_rows, 8))
     models = {
         noise: fitted_report_network(
-            n_rows, width, 4, device=device, noise=noise, tau="auto"
+            n_rows, width, REPORT["depth"], device=device, noise=noise, tau="auto"
         ).set_params(n_passes=T)
         for noise in ("homoscedastic", "heteroscedastic")
     }
-    times = {noise: np.inf for noise in models}
-    for _ in range(repeats):
-        for noise, est in models.items():
-            t = best_time(lambda est=est: est.predict(X, return_std=True), 1, device)
-            times[noise] = min(times[noise], t)
+    times = best_alternating(
+        {noise: predict_time(est, X, device) for noise, est in models.items()},
+        repeats,
+    )
     homo, hetero = times["homoscedastic"], times["heteroscedastic"]
     print(
         f"(e) predict(return_std=True), 8 -> 4x{width} -> 1 or 2 outputs, "
@@ -312,18 +305,16 @@ def concrete_rates(n_rows, width, T, device, repeats=5):
     Timed alternately, the best of ``repeats`` calls each.
     """
     X = np.random.default_rng(1).normal(size=(n_rows, 8))
-    for widths in ((width,) * 4, (64, 64)):
+    for widths in ((width,) * REPORT["depth"], (64, 64)):
         models = {
             dropout: fitted_report_network(
                 n_rows, widths[0], len(widths), device=device, dropout=dropout
             ).set_params(n_passes=T)
             for dropout in (0.1, "concrete")
         }
-        times = {dropout: np.inf for dropout in models}
-        for _ in range(repeats):
-            for dropout, est in models.items():
-                t = best_time(lambda e=est: e.predict(X, return_std=True), 1, device)
-                times[dropout] = min(times[dropout], t)
+        times = best_alternating(
+            {p: predict_time(est, X, device) for p, est in models.items()}, repeats
+        )
         fixed, learned = times[0.1], times["concrete"]
         rates = np.round(models["concrete"].dropout_, 3).tolist()
         print(

@@ -48,7 +48,6 @@ trains a few epochs and trees, to check that the script runs (tests/test_peers.p
 """
 
 import argparse
-import importlib.util
 import json
 import platform
 import sys
@@ -71,6 +70,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+import uci
 from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout.metrics import (
     coverage_by_group,
@@ -88,14 +88,6 @@ PEERS = ("ngboost", "cqr", "gp")
 METHODS = LIBRARY + PEERS
 
 
-def _load_uci():
-    """``benchmarks/uci.py`` as a module (this folder is not a package)."""
-    spec = importlib.util.spec_from_file_location("uci", HERE / "uci.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def load_dataset(data):
     """Name, X, y and the (train, test) index pairs of ``data``."""
     if data == "california":
@@ -104,7 +96,7 @@ def load_dataset(data):
             np.arange(len(y)), test_size=0.2, random_state=42
         )
         return "california", X, y, [(train, test)]
-    folder = _load_uci().read_folder(data)
+    folder = uci.read_folder(data)
     return folder["name"], folder["X"], folder["y"], folder["splits"]
 
 

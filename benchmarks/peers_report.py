@@ -138,6 +138,17 @@ def _best(result, key, rule, methods):
     return min(scored, key=lambda mv: abs(mv[1] - rule))
 
 
+def _winner(result, key, rule):
+    """The winner of one metric, and the best MC dropout variant where the
+    winner is another method."""
+    best, value = _best(result, key, rule, ORDER)
+    cell = f"**{LABELS[best]}** {value:.3f}"
+    if best not in MC_DROPOUT:
+        ours, ours_value = _best(result, key, rule, MC_DROPOUT)
+        cell += f"; best MC dropout: {LABELS[ours]} {ours_value:.3f}"
+    return cell
+
+
 def winners_table(results):
     """For each data set and metric: the winner, and the best MC dropout
     variant where the winner is another method."""
@@ -145,13 +156,7 @@ def winners_table(results):
     lines = [head, "|---|" + "---|" * len(METRICS)]
     for result in results:
         cells = [f"{result['dataset']} ({_splits(result)})"]
-        for key, _, rule in METRICS:
-            best, value = _best(result, key, rule, ORDER)
-            cell = f"**{LABELS[best]}** {value:.3f}"
-            if best not in MC_DROPOUT:
-                ours, ours_value = _best(result, key, rule, MC_DROPOUT)
-                cell += f"; best MC dropout: {LABELS[ours]} {ours_value:.3f}"
-            cells.append(cell)
+        cells += [_winner(result, key, rule) for key, _, rule in METRICS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -167,13 +172,7 @@ def winners_rst(results):
     ]
     for result in results:
         lines.append(f"   * - {result['dataset']} ({_splits(result)})")
-        for key, _, rule in METRICS:
-            best, value = _best(result, key, rule, ORDER)
-            cell = f"**{LABELS[best]}** {value:.3f}"
-            if best not in MC_DROPOUT:
-                ours, ours_value = _best(result, key, rule, MC_DROPOUT)
-                cell += f"; best MC dropout: {LABELS[ours]} {ours_value:.3f}"
-            lines.append(f"     - {cell}")
+        lines += [f"     - {_winner(result, key, rule)}" for key, _, rule in METRICS]
     return "\n".join(lines)
 
 

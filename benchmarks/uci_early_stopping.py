@@ -33,7 +33,6 @@ import numpy as np
 from joblib import Parallel, delayed
 from skorch.callbacks import Callback
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import uci
 
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from conftest import sine_data
 from sklearn_mcdropout import ConcreteDropout, MCDropoutClassifier, MCDropoutRegressor
 from sklearn_mcdropout._concrete import _ConcreteRegulariser
 from sklearn_mcdropout._mc import (
@@ -19,16 +20,9 @@ from sklearn_mcdropout._mc import (
 from sklearn_mcdropout._network import _concrete_layers
 
 
-def _data(n=300, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-3, 3, size=(n, 2))
-    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] + rng.normal(scale=0.1, size=n)
-    return X, y
-
-
 @pytest.fixture(scope="module")
 def fitted():
-    X, y = _data()
+    X, y = sine_data(300, n_features=2, low=-3, high=3)
     est = MCDropoutRegressor(
         hidden_layer_sizes=(32, 32), dropout="concrete", max_epochs=40,
         n_passes=50, random_state=0,
@@ -123,7 +117,7 @@ def test_fit_learns_one_rate_per_dropout_layer(fitted):
 
 
 def test_float_dropout_keeps_todays_network_and_reports_its_rates():
-    X, y = _data(100)
+    X, y = sine_data(100, n_features=2, low=-3, high=3)
     est = MCDropoutRegressor((8, 8), dropout=0.2, max_epochs=2, random_state=0)
     est.fit(X, y)
     assert est.dropout_.tolist() == [0.2, 0.2]
@@ -169,7 +163,7 @@ def test_predictions_are_deterministic_and_survive_pickling(fitted):
 
 
 def test_fit_leaves_the_global_torch_rng_alone():
-    X, y = _data(60)
+    X, y = sine_data(60, n_features=2, low=-3, high=3)
     state = torch.random.get_rng_state()
     MCDropoutRegressor((8,), dropout="concrete", max_epochs=2, random_state=0).fit(X, y)
     assert torch.equal(torch.random.get_rng_state(), state)
@@ -195,7 +189,7 @@ def test_learned_rate_falls_as_the_data_grows():
 
 @pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
 def test_weight_decay_auto_is_the_objectives_prior(noise):
-    X, y = _data(60)
+    X, y = sine_data(60, n_features=2, low=-3, high=3)
     est = MCDropoutRegressor(
         (8,), dropout="concrete", noise=noise, weight_decay="auto", max_epochs=2,
         random_state=0,
@@ -206,7 +200,7 @@ def test_weight_decay_auto_is_the_objectives_prior(noise):
 
 
 def test_homoscedastic_objective_learns_the_noise_level_or_uses_tau():
-    X, y = _data(200)
+    X, y = sine_data(200, n_features=2, low=-3, high=3)
     est = MCDropoutRegressor((16,), dropout="concrete", max_epochs=30, random_state=0)
     criterion = est.fit(X, y).net_.criterion_.criterion  # inside the weighting wrapper
     assert criterion.noise_variance is None
@@ -231,7 +225,7 @@ def test_classifier_learns_rates():
 
 
 def test_custom_module_may_mix_concrete_and_fixed_dropout():
-    X, y = _data(80)
+    X, y = sine_data(80, n_features=2, low=-3, high=3)
     module = nn.Sequential(
         nn.Dropout(0.05), nn.Linear(2, 8), nn.ReLU(), ConcreteDropout(0.2),
         nn.Linear(8, 1),
@@ -248,13 +242,13 @@ def test_other_stochastic_layers_are_refused_by_name():
         nn.Linear(2, 8), ConcreteDropout(), nn.Linear(8, 8), nn.Dropout1d(0.1),
         nn.Linear(8, 1),
     )  # fmt: skip
-    X, y = _data(30)
+    X, y = sine_data(30, n_features=2, low=-3, high=3)
     with pytest.raises(ValueError, match=r"'3' \(Dropout1d\)"):
         MCDropoutRegressor(module=module, max_epochs=1).fit(X, y)
 
 
 def test_dropout_strings_other_than_concrete_are_refused():
-    X, y = _data(30)
+    X, y = sine_data(30, n_features=2, low=-3, high=3)
     with pytest.raises(
         ValueError, match=r"'dropout' parameter .* among \{'concrete'\}"
     ):

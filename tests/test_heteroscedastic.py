@@ -20,7 +20,7 @@ def _noise_std(x):
     return 0.1 + 0.4 * (x + 3) / 6
 
 
-def _data(n=1500, seed=0):
+def _rising_noise_data(n=1500, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-3, 3, size=(n, 1))
     y = np.sin(X[:, 0]) + rng.normal(size=n) * _noise_std(X[:, 0])
@@ -29,7 +29,7 @@ def _data(n=1500, seed=0):
 
 @pytest.fixture(scope="module")
 def fitted():
-    X, y = _data()
+    X, y = _rising_noise_data()
     est = MCDropoutRegressor(
         hidden_layer_sizes=(64, 64), dropout=0.02, noise="heteroscedastic",
         max_epochs=60, lr=3e-3, lr_schedule="cosine", random_state=0,
@@ -112,7 +112,7 @@ def test_beta_nll_matches_its_closed_form():
 
 
 def test_nll_beta_is_the_training_loss_beta():
-    X, y = _data(100)
+    X, y = _rising_noise_data(100)
     params = dict(noise="heteroscedastic", max_epochs=2, n_passes=5, random_state=0)
     plain = MCDropoutRegressor(**params).fit(X, y)
     assert plain.net_.criterion_.criterion.beta == 0.0
@@ -135,7 +135,7 @@ def test_noise_variance_is_positive_with_a_floor():
 
 
 def test_homoscedastic_aleatoric_part_is_the_noise_precision():
-    X, y = _data(200)
+    X, y = _rising_noise_data(200)
     est = MCDropoutRegressor(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
     est.fit(X, y)
     unc = est.predict_uncertainty(X[:10])
@@ -146,7 +146,7 @@ def test_homoscedastic_aleatoric_part_is_the_noise_precision():
 
 
 def test_numeric_tau_with_heteroscedastic_noise_is_refused():
-    X, y = _data(50)
+    X, y = _rising_noise_data(50)
     est = MCDropoutRegressor(noise="heteroscedastic", tau=2.0, max_epochs=1)
     with pytest.raises(ValueError, match=r"noise='heteroscedastic'.*tau=2\.0"):
         est.fit(X, y)
@@ -165,18 +165,20 @@ class _TwoHeads(nn.Module):
 
 
 def test_custom_module_must_output_mean_and_raw_variance():
-    X, y = _data(100)
+    X, y = _rising_noise_data(100)
     params = dict(noise="heteroscedastic", max_epochs=3, n_passes=5, random_state=0)
     est = MCDropoutRegressor(module=_TwoHeads(), **params).fit(X, y)
     unc = est.predict_uncertainty(X[:5])
-    assert np.all(unc.aleatoric_std > 0)
+    # The second output is each pass's noise: the aleatoric part their mean.
+    _, noise_std = est.predict_passes(X[:5], return_noise_std=True)
+    np.testing.assert_allclose(unc.aleatoric_std**2, (noise_std**2).mean(axis=1))
     for n_outputs in (1, 3):
         with pytest.raises(ValueError, match=r"output of shape \(n, 2\).*\(2, "):
             MCDropoutRegressor(module=_TwoHeads(n_outputs), **params).fit(X, y)
 
 
 def test_default_is_homoscedastic_and_unchanged():
-    X, y = _data(100)
+    X, y = _rising_noise_data(100)
     params = dict(hidden_layer_sizes=(8,), max_epochs=3, n_passes=5, random_state=0)
     a = MCDropoutRegressor(**params).fit(X, y)
     b = MCDropoutRegressor(noise="homoscedastic", **params).fit(X, y)

@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+from conftest import linear_data
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 
 ATTRIBUTES = (
@@ -19,12 +20,6 @@ ATTRIBUTES = (
     "validation_scores_",
     "best_validation_score_",
 )
-
-
-def _data(n=40, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 5))
-    return X, X[:, 0] + rng.normal(scale=1.0, size=n)
 
 
 def _chain():
@@ -54,13 +49,13 @@ def _overfitting(**params):
 
 @pytest.fixture(scope="module")
 def stopped():
-    return _overfitting().fit(*_data())
+    return _overfitting().fit(*linear_data())
 
 
 @pytest.mark.parametrize("verbose", [0, 1])
 def test_early_stopping_says_why_it_stopped_only_when_verbose(verbose, capsys):
     # Through skorch's print log, where verbose output goes; nothing when quiet.
-    est = _overfitting(verbose=verbose).fit(*_data())
+    est = _overfitting(verbose=verbose).fit(*linear_data())
     assert est.n_iter_ < est.max_epochs
     out = capsys.readouterr().out
     message = "did not improve more than tol=0.0001 for 5 consecutive epochs"
@@ -87,16 +82,16 @@ def test_early_stopping_keeps_the_best_epochs_weights(stopped):
     # random numbers: the fit that ends at the best epoch has the same
     # weights as the stopped fit restored.
     best_epoch = int(np.argmax(stopped.validation_scores_)) + 1
-    short = clone(stopped).set_params(max_epochs=best_epoch).fit(*_data())
+    short = clone(stopped).set_params(max_epochs=best_epoch).fit(*linear_data())
     assert short.n_iter_ == best_epoch
     for key, value in stopped.net_.module_.state_dict().items():
         torch.testing.assert_close(value, short.net_.module_.state_dict()[key])
-    X = _data(10, seed=1)[0]
+    X = linear_data(10, seed=1)[0]
     np.testing.assert_array_equal(stopped.predict(X), short.predict(X))
 
 
 def test_without_early_stopping_the_attributes_are_mlps():
-    X, y = _data()
+    X, y = linear_data()
     est = MCDropoutRegressor(hidden_layer_sizes=(8,), max_epochs=4, random_state=0)
     est.fit(X, y)
     with warnings.catch_warnings():
@@ -110,7 +105,7 @@ def test_without_early_stopping_the_attributes_are_mlps():
 
 
 def test_with_early_stopping_the_attributes_are_mlps(stopped):
-    X, y = _data()
+    X, y = linear_data()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp = MLPRegressor(max_iter=4, early_stopping=True).fit(X, y)
@@ -137,7 +132,7 @@ def test_early_stopping_classifier():
 
 @pytest.mark.parametrize("estimator", [MCDropoutRegressor, MCDropoutClassifier])
 def test_partial_fit_refuses_early_stopping(estimator):
-    X, y = _data()
+    X, y = linear_data()
     extra = {"classes": [0, 1]} if estimator is MCDropoutClassifier else {}
     with pytest.raises(ValueError, match="partial_fit does not support early_stop"):
         estimator(early_stopping=True).partial_fit(X, (y > 0).astype(int), **extra)
@@ -148,7 +143,7 @@ def test_partial_fit_refuses_early_stopping(estimator):
 def test_partial_fit_continues_a_fit_that_stopped_early(estimator, n_members):
     # The active-learning loop: fit with early stopping, then a few more
     # epochs with partial_fit on the grown labelled set.
-    X, y = _data(60)
+    X, y = linear_data(60)
     if estimator is MCDropoutClassifier:
         y = (y > 0).astype(int)
     est = estimator(
@@ -174,7 +169,7 @@ def test_partial_fit_continues_a_fit_that_stopped_early(estimator, n_members):
 def test_a_refused_refit_leaves_the_fitted_model_as_it_was(bad, match):
     # The refit validates and encodes the new data before it refuses the
     # parameters: the attributes of the fit before are restored.
-    X, y = _data(60)
+    X, y = linear_data(60)
     est = MCDropoutRegressor(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
     est.fit(X, y)
     before = est.predict(X, return_std=True)
@@ -190,7 +185,7 @@ def test_a_refused_refit_leaves_the_fitted_model_as_it_was(bad, match):
 
 
 def test_warm_start_continues_training():
-    X, y = _data(200)
+    X, y = linear_data(200)
     params = dict(hidden_layer_sizes=(32,), max_epochs=10, n_passes=10)
     est = MCDropoutRegressor(warm_start=True, random_state=0, **params).fit(X, y)
     first = list(est.loss_curve_)
@@ -205,7 +200,7 @@ def test_warm_start_continues_training():
 
 
 def test_warm_start_refuses_a_changed_architecture():
-    X, y = _data()
+    X, y = linear_data()
     est = MCDropoutRegressor(hidden_layer_sizes=(8,), max_epochs=2, warm_start=True)
     est.fit(X, y)
     changes = ({"hidden_layer_sizes": (9,)}, {"dropout": 0.2}, {"activation": "tanh"})
@@ -221,7 +216,7 @@ def test_warm_start_refuses_a_changed_architecture():
 
 
 def test_partial_fit_trains_one_epoch_per_call():
-    X, y = _data(200)
+    X, y = linear_data(200)
     est = MCDropoutRegressor(hidden_layer_sizes=(32,), n_passes=10, random_state=0)
     for i in range(1, 6):
         est.partial_fit(X, y)
@@ -234,7 +229,7 @@ def test_partial_fit_trains_one_epoch_per_call():
 
 
 def test_partial_fit_is_deterministic_and_pickles():
-    X, y = _data(100)
+    X, y = linear_data(100)
 
     def run():
         est = MCDropoutRegressor(hidden_layer_sizes=(16,), n_passes=10, random_state=0)
@@ -251,7 +246,7 @@ def test_partial_fit_is_deterministic_and_pickles():
 
 
 def test_partial_fit_leaves_the_global_rng_alone():
-    X, y = _data()
+    X, y = linear_data()
     torch_state = torch.get_rng_state()
     est = MCDropoutClassifier(hidden_layer_sizes=(8,), random_state=0)
     for _ in range(2):
@@ -260,7 +255,7 @@ def test_partial_fit_leaves_the_global_rng_alone():
 
 
 def test_classifier_partial_fit_classes():
-    X, y = _data(60)
+    X, y = linear_data(60)
     labels = np.where(y > 0, "b", "a")
     clf = MCDropoutClassifier(hidden_layer_sizes=(8,), n_passes=10, random_state=0)
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
@@ -282,7 +277,7 @@ def test_classifier_partial_fit_classes():
 def test_learned_rates_go_on_training_in_partial_fit():
     # ConcreteDropout rates are weights: a continued fit keeps training them
     # (with the KL term, whose N is the current training set's size).
-    X, y = _data(100)
+    X, y = linear_data(100)
     est = MCDropoutRegressor(
         hidden_layer_sizes=(16,), dropout="concrete", tau=10.0, random_state=0
     )

@@ -17,7 +17,7 @@ from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout.metrics import gaussian_nll, neg_gaussian_nll_scorer
 
 
-def _data(n=120, seed=0):
+def _three_targets(n=120, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-2, 2, size=(n, 2))
     f = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1]
@@ -32,13 +32,14 @@ def _small(**params):
 
 @pytest.fixture(scope="module", params=["homoscedastic", "heteroscedastic"])
 def fitted(request):
-    X, Y = _data()
-    return _small(noise=request.param, max_epochs=150, lr=5e-3).fit(X, Y), X[:15]
+    X, Y = _three_targets()
+    return _small(noise=request.param, max_epochs=150, lr=5e-3).fit(X, Y), X, Y
 
 
 def test_shapes_follow_gaussian_process_regressor(fitted):
-    est, X = fitted
-    gpr = GaussianProcessRegressor().fit(*_data(40))
+    est, X_train, _ = fitted
+    X = X_train[:15]  # rows predicted
+    gpr = GaussianProcessRegressor().fit(*_three_targets(40))
     assert est.n_outputs_ == 3
     assert est.predict(X).shape == gpr.predict(X).shape == (15, 3)
     for flag in ("return_std", "return_cov"):
@@ -57,7 +58,8 @@ def test_each_target_is_the_statistics_of_its_passes(fitted):
     # By hand, per target j: the mean and (ddof=0) covariance of the T
     # passes, plus the noise variance (1 / tau_j, or each pass's predicted
     # variance averaged over the passes) on the diagonal.
-    est, X = fitted
+    est, X_train, _ = fitted
+    X = X_train[:15]  # rows predicted
     passes, noise_std = est.predict_passes(X, return_noise_std=True)
     y_mean, y_std = est.predict(X, return_std=True)
     _, y_cov = est.predict(X, return_cov=True)
@@ -80,8 +82,7 @@ def test_each_target_is_the_statistics_of_its_passes(fitted):
 
 
 def test_targets_keep_their_units(fitted):
-    est = fitted[0]
-    X_train, Y = _data()
+    est, X_train, Y = fitted
     pred = est.predict(X_train)
     # Each target is fitted in its own units: a scale-free error per target.
     r2 = 1 - ((pred - Y) ** 2).mean(axis=0) / Y.var(axis=0)
@@ -102,7 +103,7 @@ class _TwoOfOne(nn.Module):
 
 
 def test_masks_are_shared_across_targets():
-    X, Y = _data(60)
+    X, Y = _three_targets(60)
     y = Y[:, 0]
     est = MCDropoutRegressor(module=_TwoOfOne, max_epochs=3, n_passes=10)
     est.set_params(random_state=0).fit(X, np.c_[y, 2 * y + 1])
@@ -112,7 +113,7 @@ def test_masks_are_shared_across_targets():
 
 
 def test_one_dimensional_y_keeps_its_shapes():
-    X, Y = _data(60)
+    X, Y = _three_targets(60)
     est = _small(max_epochs=3).fit(X, Y[:, 0])
     assert est.n_outputs_ == 1
     assert isinstance(est.tau_, float)
@@ -126,15 +127,16 @@ def test_one_dimensional_y_keeps_its_shapes():
 
 
 def test_multioutput_pickles_and_stays_deterministic(fitted):
-    est, X = fitted
+    est, X_train, Y = fitted
+    X = X_train[:15]  # rows predicted
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(again.predict(X), est.predict(X))
-    refit = _small(noise=est.noise, max_epochs=150, lr=5e-3).fit(*_data())
+    refit = _small(noise=est.noise, max_epochs=150, lr=5e-3).fit(X_train, Y)
     np.testing.assert_array_equal(refit.predict(X), est.predict(X))
 
 
 def test_multioutput_leaves_arrays_and_global_rng_alone():
-    X, Y = _data(60)
+    X, Y = _three_targets(60)
     X0, Y0 = X.copy(), Y.copy()
     torch_state = torch.get_rng_state()
     np_state = np.random.get_state()[1].copy()  # noqa: NPY002 (the global state)
@@ -146,7 +148,7 @@ def test_multioutput_leaves_arrays_and_global_rng_alone():
 
 
 def test_grid_search_with_the_likelihood_scorer():
-    X, Y = _data()
+    X, Y = _three_targets()
     pipe = make_pipeline(StandardScaler(), _small(max_epochs=10))
     search = GridSearchCV(
         pipe,
@@ -162,7 +164,7 @@ def test_grid_search_with_the_likelihood_scorer():
 
 
 def test_custom_module_output_is_checked_against_the_targets():
-    X, Y = _data(30)
+    X, Y = _three_targets(30)
     with pytest.raises(ValueError, match=r"shape \(n, 3\), one column per target"):
         MCDropoutRegressor(module=_TwoOfOne, max_epochs=1).fit(X, Y)
     with warnings.catch_warnings():

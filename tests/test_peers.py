@@ -3,12 +3,12 @@
 Needs the ``peers`` extra (NGBoost and MAPIE); skipped without it.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import import_benchmark, write_uci_folder
 
 pytest.importorskip(
     "ngboost", reason="the peers benchmark needs NGBoost: pip install -e '.[peers]'"
@@ -17,10 +17,7 @@ pytest.importorskip(
     "mapie", reason="the peers benchmark needs MAPIE: pip install -e '.[peers]'"
 )
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-spec = importlib.util.spec_from_file_location("peers", BENCHMARKS / "peers.py")
-peers = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(peers)
+peers = import_benchmark("peers")
 
 
 @pytest.fixture(scope="module")
@@ -30,22 +27,13 @@ def folder(tmp_path_factory):
     220 training rows: CQR holds out 44 for its calibration, more than the
     1 / 0.025 = 40 that MAPIE needs for the quantiles of a 95% interval.
     """
-    path = tmp_path_factory.mktemp("toy")
     rng = np.random.default_rng(0)
     X = rng.normal(size=(260, 3))
     y = 2 + X[:, 0] + rng.normal(scale=0.2 + 0.3 * np.abs(X[:, 0]), size=260)
-    np.savetxt(path / "data.txt", np.c_[X, y])
-    np.savetxt(path / "index_features.txt", [0, 1, 2], fmt="%d")
-    np.savetxt(path / "index_target.txt", [3], fmt="%d")
-    for k in range(3):
-        perm = np.random.default_rng(k).permutation(260)
-        np.savetxt(path / f"index_train_{k}.txt", perm[:220], fmt="%d")
-        np.savetxt(path / f"index_test_{k}.txt", perm[220:], fmt="%d")
-    for name, value in [("n_splits", "3"), ("n_hidden", "8"), ("n_epochs", "1")]:
-        (path / f"{name}.txt").write_text(value + "\n")
-    (path / "dropout_rates.txt").write_text("0.05\n")
-    (path / "tau_values.txt").write_text("1.0\n")
-    return path
+    return write_uci_folder(
+        tmp_path_factory.mktemp("toy"), np.c_[X, y], target=3, n_train=220,
+        n_splits=3, dropout_rates=[0.05], taus=[1.0],
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 from skorch.history import History
-from torch import nn
 
+from conftest import BatchNormNet, sine_data
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor, __version__
 from sklearn_mcdropout._training import _ClassifierNet, _RegressorNet
 
@@ -27,14 +27,7 @@ CLASSIFIER = "sklearn_mcdropout._classifier.MCDropoutClassifier"
 BFLOAT16_FALLBACK = "ignore:pass_dtype='bfloat16' is not fast"
 
 
-def _data(n=80, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-2, 2, size=(n, 3))
-    y = np.sin(X[:, 0]) + 0.5 * X[:, 1] + rng.normal(scale=0.1, size=n)
-    return X, y
-
-
-X, Y = _data()
+X, Y = sine_data(80)
 LABELS = np.where(Y > 0.3, "high", np.where(Y < -0.3, "low", "mid"))
 
 
@@ -46,20 +39,6 @@ def _reg(**params):
 def _clf(**params):
     kw = dict(hidden_layer_sizes=(16,), max_epochs=5, n_passes=20, random_state=0)
     return MCDropoutClassifier(**{**kw, **params})
-
-
-class _Net(nn.Module):
-    """A custom network with BatchNorm buffers and an output of shape (n,)."""
-
-    def __init__(self):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Linear(3, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.2)
-        )
-        self.head = nn.Linear(16, 1)
-
-    def forward(self, X):
-        return self.head(self.body(X)).reshape(-1)
 
 
 class _CountEpochs(Callback):
@@ -124,7 +103,7 @@ VARIANTS = {
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def fitted(request):
     make, y = VARIANTS[request.param]
-    return make().fit(X, y)
+    return make().fit(X, y), X, y
 
 
 def _final(model):
@@ -180,9 +159,10 @@ def _fitted_values(est):
 
 @pytest.mark.filterwarnings(BFLOAT16_FALLBACK)
 def test_round_trips_predict_identically(fitted, tmp_path):
-    expected = _outputs(fitted)
-    est = _final(fitted)
-    for how, restored in _round_trips(fitted, tmp_path).items():
+    model, _, _ = fitted
+    expected = _outputs(model)
+    est = _final(model)
+    for how, restored in _round_trips(model, tmp_path).items():
         for got, want in zip(_outputs(restored), expected, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=how)
         loaded = _final(restored)
@@ -430,30 +410,30 @@ def test_model_fitted_on_a_gpu_predicts_the_same_on_the_cpu(monkeypatch):
 
 
 def test_custom_module_instance_is_refused_by_skops_and_kept_by_pickle(tmp_path):
-    est = _reg(module=_Net()).fit(X, Y)
+    est = _reg(module=BatchNormNet()).fit(X, Y)
     with pytest.raises(TypeError, match=r"module parameter .* Pass the class instead"):
         sio.dumps(est)
     with pytest.raises(TypeError, match="module parameter"):
-        sio.dumps(_reg(module=_Net()))
+        sio.dumps(_reg(module=BatchNormNet()))
     expected = est.predict(X, return_std=True)
     for loaded in _round_trips(
         est, tmp_path, ("pickle", "joblib", "deepcopy")
     ).values():
         for got, want in zip(loaded.predict(X, return_std=True), expected, strict=True):
             np.testing.assert_array_equal(got, want)
-        assert type(loaded.module) is _Net
+        assert type(loaded.module) is BatchNormNet
         assert loaded.module is not est.module
 
 
 def test_custom_module_class_is_saved_by_name_and_needs_trust():
-    est = _reg(module=_Net).fit(X, Y)
+    est = _reg(module=BatchNormNet).fit(X, Y)
     data = sio.dumps(est)
-    net_type = f"{_Net.__module__}._Net"
+    net_type = f"{BatchNormNet.__module__}.BatchNormNet"
     assert sio.get_untrusted_types(data=data) == sorted([net_type, REGRESSOR])
-    with pytest.raises(UntrustedTypesFoundException, match="_Net"):
+    with pytest.raises(UntrustedTypesFoundException, match="BatchNormNet"):
         sio.loads(data, trusted=[REGRESSOR])
     loaded = sio.loads(data, trusted=[REGRESSOR, net_type])
-    assert loaded.module is _Net
+    assert loaded.module is BatchNormNet
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
     buffers = dict(loaded.net_.module_.named_buffers())
     for name, buffer in est.net_.module_.named_buffers():

@@ -10,14 +10,8 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import sine_data
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
-
-
-def _data(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-2, 2, size=(n, 2))
-    y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] + rng.normal(scale=0.1, size=n)
-    return X, y
 
 
 def _regressor(**params):
@@ -69,7 +63,7 @@ def test_integer_weights_match_repeated_rows_within_the_noise_of_two_seeds():
 def test_zero_weights_are_removed_rows(estimator):
     # Rows of weight 0 are dropped before anything is drawn: the fit is the
     # fit without them, to the float.
-    X, y = _data(60)
+    X, y = sine_data(60, n_features=2, frequency=2)
     if estimator is MCDropoutClassifier:
         y = (y > 0).astype(int)
     w = np.tile([1.0, 0.0, 2.0], 20)
@@ -84,7 +78,7 @@ def test_zero_weights_are_removed_rows(estimator):
 
 
 def test_equal_weights_are_no_weights():
-    X, y = _data(60)
+    X, y = sine_data(60, n_features=2, frequency=2)
     params = dict(hidden_layer_sizes=(16,), max_epochs=5, n_passes=10, random_state=0)
     plain = MCDropoutRegressor(**params).fit(X, y)
     ones = MCDropoutRegressor(**params).fit(X, y, sample_weight=np.ones(60))
@@ -93,7 +87,7 @@ def test_equal_weights_are_no_weights():
 
 
 def test_weights_enter_the_standardisation_and_tau():
-    X, y = _data(80)
+    X, y = sine_data(80, n_features=2, frequency=2)
     w = np.linspace(0.1, 3, 80)
     est = _regressor(max_epochs=3, tau="auto", random_state=0)
     est.fit(X, y, sample_weight=w)
@@ -120,7 +114,7 @@ def test_classifier_weights_shift_the_decision():
 
 
 def test_the_callers_weights_are_untouched():
-    X, y = _data(40)
+    X, y = sine_data(40, n_features=2, frequency=2)
     w = np.r_[np.zeros(10), np.linspace(1, 2, 30)]
     before = w.copy()
     MCDropoutRegressor(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(
@@ -144,7 +138,7 @@ def _pipeline(**params):
 
 
 def test_metadata_routing_through_pipeline(routing):
-    X, y = _data(60)
+    X, y = sine_data(60, n_features=2, frequency=2)
     w = np.tile([0.0, 1.0, 3.0], 20)
     pipe = _pipeline().fit(X, y, sample_weight=w)
     Xs = StandardScaler().fit_transform(X)
@@ -155,7 +149,7 @@ def test_metadata_routing_through_pipeline(routing):
 
 
 def test_metadata_routing_through_grid_search_and_cross_validate(routing):
-    X, y = _data(60)
+    X, y = sine_data(60, n_features=2, frequency=2)
     w = np.tile([0.0, 1.0, 3.0], 20)
     cv = KFold(2)
     # An explicit scorer requesting the weights: with scoring=None,
@@ -183,7 +177,7 @@ def test_metadata_routing_through_grid_search_and_cross_validate(routing):
 
 
 def test_weights_without_a_request_are_refused_under_routing(routing):
-    X, y = _data(30)
+    X, y = sine_data(30, n_features=2, frequency=2)
     pipe = make_pipeline(
         StandardScaler().set_fit_request(sample_weight=False),
         MCDropoutRegressor(hidden_layer_sizes=(8,), max_epochs=1),
@@ -196,7 +190,7 @@ def test_weights_without_a_request_are_refused_under_routing(routing):
 def test_concrete_regulariser_applies_with_weights(estimator):
     # The Concrete dropout KL term is added to the weighted loss of every
     # batch, divided by N = the sum of the weights (the rows they stand for).
-    X, y = _data(60)
+    X, y = sine_data(60, n_features=2, frequency=2)
     if estimator is MCDropoutClassifier:
         y = (y > 0).astype(int)
     w = np.linspace(0.5, 3.0, 60)

@@ -6,6 +6,7 @@ import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback
 
+from conftest import linear_data
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 from sklearn_mcdropout._training import _ClassifierNet, _RegressorNet
 
@@ -43,9 +44,7 @@ def _fit_pair(estimator, skorch_class, X, y):
     ],
 )  # fmt: skip
 def test_lean_epochs_fit_exactly_as_skorch(estimator, skorch_class):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(70, 3))
-    y = X[:, 0] + 0.1 * rng.normal(size=70)
+    X, y = linear_data(70, 3, noise=0.1)
     if isinstance(estimator, MCDropoutClassifier):
         y = (y > 0).astype(int)
     lean, plain = _fit_pair(estimator, skorch_class, X, y)
@@ -134,9 +133,7 @@ class _StopAfter(Callback):
 
 
 def _xy(estimator_class, n=60):
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(n, 3))
-    y = X[:, 0] + 0.1 * rng.normal(size=n)
+    X, y = linear_data(n, 3, noise=0.1, seed=1)
     if estimator_class is MCDropoutClassifier:
         y = (y > 0).astype(int)
     return X, y

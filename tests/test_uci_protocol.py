@@ -1,50 +1,29 @@
 """The UCI protocol of benchmarks/uci.py on a tiny folder in the authors' format."""
 
-import importlib.util
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import import_benchmark, write_uci_folder
 from sklearn_mcdropout.metrics import mc_log_likelihood
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-uci = _load("uci")
-uci_early_stopping = _load("uci_early_stopping")
-uci_compare = _load("uci_compare")
+uci = import_benchmark("uci")
+uci_early_stopping = import_benchmark("uci_early_stopping")
+uci_compare = import_benchmark("uci_compare")
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """40 rows, 3 features (one constant), target in column 1, 2 splits."""
-    path = tmp_path_factory.mktemp("toy")
     rng = np.random.default_rng(0)
     X = np.c_[rng.normal(size=(40, 2)), np.full(40, 7.0)]
     y = 10 + 3 * X[:, 0] + rng.normal(scale=0.5, size=40)
-    data = np.c_[X[:, 0], y, X[:, 1:]]
-    np.savetxt(path / "data.txt", data)
-    np.savetxt(path / "index_features.txt", [0, 2, 3], fmt="%d")
-    np.savetxt(path / "index_target.txt", [1], fmt="%d")
-    for k in range(2):
-        perm = np.random.default_rng(k).permutation(40)
-        np.savetxt(path / f"index_train_{k}.txt", perm[:30], fmt="%d")
-        np.savetxt(path / f"index_test_{k}.txt", perm[30:], fmt="%d")
-    for name, value in [("n_splits", "2"), ("n_hidden", "8"), ("n_epochs", "1")]:
-        (path / f"{name}.txt").write_text(value + "\n")
-    (path / "dropout_rates.txt").write_text("0.05 0.1\n")
-    (path / "tau_values.txt").write_text("0.5 1.0\n")
-    return path
+    return write_uci_folder(
+        tmp_path_factory.mktemp("toy"), np.c_[X[:, 0], y, X[:, 1:]], target=1,
+        n_train=30, n_splits=2, dropout_rates=[0.05, 0.1], taus=[0.5, 1.0],
+    )  # fmt: skip
 
 
 def test_read_folder(folder):
@@ -292,7 +271,7 @@ def test_batched_grid_scores_each_rate_from_its_own_members(folder):
 
 
 def test_sized_data_folder_is_read_by_the_protocol(tmp_path):
-    make_sized_data = _load("make_sized_data")
+    make_sized_data = import_benchmark("make_sized_data")
     folder = make_sized_data.write_folder(tmp_path / "sized", n_rows=50, n_splits=3)
     data = uci.read_folder(folder)
     assert data["X"].shape == (50, 4)
