@@ -40,12 +40,14 @@ from ._network import (
     _concrete_layers,
 )
 from ._persistence import _loaded_state, _restore_net, _saved_state
+from ._selection import _choose
 from ._training import (
     _CosineLR,
     _EarlyStopping,
     _SampleWeighted,
     _TensorBatches,
     _training_target,
+    _training_threads,
 )
 
 #: Largest absolute input value accepted, sqrt of the float32 maximum (about
@@ -102,14 +104,20 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"concrete"})],
+        "dropout": [
+            Interval(Real, 0, 1, closed="left"),
+            StrOptions({"auto", "concrete"}),
+        ],
         "length_scale": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [None, list],
         "device": [str, torch.device],
@@ -130,7 +138,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _fit_transform_y(self, y, sample_weight, first=True, classes=None):
-        """The training target as an array, and the number of network outputs.
+        """The training target as an array.
 
         On a first fit (``first``) it learns the target's encoding (the
         regressor's standardisation, the classifier's ``classes_``, from
@@ -171,11 +179,42 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _needs_held_out(self):
-        """Whether rows are held out: for early stopping, or what a subclass fits."""
-        return self.early_stopping
+        """Whether rows are held out: for early stopping, or what a subclass fits.
+
+        Not after fit has chosen on held-out rows: the chosen model is then
+        trained on all rows (``_selection``).
+        """
+        return self.early_stopping and "n_epochs" not in getattr(self, "_chosen", {})
 
     def _fit_after_training(self, held_out):
         """Fit what comes after training on the held-out ``_Rows`` (or None)."""
+
+    def _noise_candidates(self):
+        """The noise models fit may choose from (the regressor's; None here)."""
+        return [None]
+
+    def _score_candidates(self, runner, masks, held_out, candidates):
+        """Each candidate's held-out score (greater is better) and what it fits.
+
+        ``runner`` runs the candidates, one member each; returns a list of
+        (score, fitted values) per candidate (see ``_selection``).
+        """
+        raise NotImplementedError
+
+    def _resolved(self, name):
+        """Parameter ``name`` for this fit: its value, or what fit chose for
+        "auto" (``_chosen``; the parameter itself is never changed)."""
+        value = getattr(self, name)
+        return (
+            getattr(self, "_chosen", {}).get(name, value) if value == "auto" else value
+        )
+
+    def _n_epochs(self, first):
+        """Epochs of this fit: ``max_epochs``, or what fit chose on held-out
+        rows (the best epoch when it stopped early)."""
+        if first and "n_epochs" in self._chosen:
+            return self._chosen["n_epochs"]
+        return self._resolved("max_epochs")
 
     # The fit.
 
@@ -212,9 +251,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             kept = sample_weight > 0
             X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
             _check_n_samples(self, X.shape[0], " of positive weight")
-        y, n_outputs = self._fit_transform_y(
-            y, sample_weight, first=first, classes=classes
-        )
+        y = self._fit_transform_y(y, sample_weight, first=first, classes=classes)
         device = _check_device(self.device)
         self._check_param_combinations()
         mask_seed, torch_seed, batch_seed, rng = self._seeds()
@@ -225,12 +262,15 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             torch.as_tensor(y, device=device),
             sample_weight,
         )
-        train, held_out = self._split_held_out(rows, rng)
+        seeds = (torch_seed, batch_seed)
         if first:
             self._mask_seed = mask_seed
-        valid = held_out if self.early_stopping else None
-        seeds = (torch_seed, batch_seed)
-        self._train(train, valid, n_outputs, device, seeds, first, partial)
+            # What "auto" leaves open is chosen on held-out rows, then the
+            # chosen model is trained on all of them (_selection).
+            _choose(self, rows, device, seeds, rng, partial)
+        train, held_out = self._split_held_out(rows, rng)
+        valid = held_out if self.early_stopping and held_out is not None else None
+        self._train(train, valid, device, seeds, first, partial)
         self.dropout_ = _dropout_rates(self.net_.module_)
         self._set_prediction_masks()
         self._set_training_attributes()
@@ -302,7 +342,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         torch_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         return int(torch_seed), int(batch_seed), rng
 
-    def _train(self, train, valid, n_outputs, device, seeds, first, partial):
+    def _train(self, train, valid, device, seeds, first, partial):
         """Train a network on the ``_Rows`` ``train`` with skorch: the one routine.
 
         A first fit builds the network (or the members) and its net; a
@@ -311,7 +351,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         with the fitted net and its optimiser's state. ``valid`` holds the
         held-out ``_Rows`` of early stopping (or None), ``seeds`` the torch and
         batch-order seeds. One epoch with ``partial``, else ``max_epochs``
-        (fewer with early stopping).
+        (what fit chose for "auto"; fewer with early stopping).
         """
         torch_seed, batch_seed = seeds
         n_train = train.n_train()
@@ -320,6 +360,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         with torch.random.fork_rng(devices=_cuda_indices(device)):
             torch.manual_seed(torch_seed)
             if first:
+                n_outputs = self._n_network_outputs()
                 module = self._build_module(
                     train.X.shape[1], n_outputs, device, torch_seed
                 )
@@ -330,13 +371,16 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
                 net = self._continued_net(batch_seed)
             else:
                 self.weight_decay_ = self._weight_decay(module, n_train)
-                net = self._build_net(module, device, batch_seed, valid)
+                epochs = self._n_epochs(first)
+                net = self._build_net(module, device, batch_seed, valid, epochs=epochs)
                 net.initialize()
                 if not first:
                     net.history = self.net_.history
             self._set_regulariser(net, train.X.shape[1], n_train)
             y = _training_target(net, train.y, train.sample_weight)
-            net.partial_fit(train.X, y, epochs=1 if partial else self.max_epochs)
+            epochs = 1 if partial else self._n_epochs(first)
+            with _training_threads(net.module_, self.batch_size):
+                net.partial_fit(train.X, y, epochs=epochs)
         self.net_ = net
 
     def _continued_net(self, batch_seed):
@@ -389,15 +433,21 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         self.loss_curve_ = [
             float(h["train_loss"]) for h in history if "train_loss" in h
         ]
-        if self.early_stopping:
+        stopping = dict(self.net_.callbacks_).get("early_stopping")
+        if self.early_stopping and stopping is not None:
             self.validation_scores_ = [
                 -float(h["valid_loss"]) for h in history if "valid_loss" in h
             ]
             # The best of this fit, whose weights are kept (a warm start may
             # follow a fit that scored better).
-            stopping = dict(self.net_.callbacks_)["early_stopping"]
             self.best_validation_score_ = -float(stopping.best_loss_)
             self.best_loss_ = None
+        elif self.early_stopping and "validation_scores" in self._chosen:
+            # The chosen candidate's held-out losses while fit was choosing.
+            scores = self._chosen["validation_scores"]
+            self.validation_scores_ = list(scores)
+            self.best_validation_score_ = max(scores)
+            self.best_loss_ = min(self.loss_curve_, default=None)
         else:
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_, default=None)
@@ -444,7 +494,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
                 )
             sizes = [int(s) for s in sizes]
             module = _build_mlp(
-                n_features, sizes, self.activation, self.dropout, n_outputs
+                n_features, sizes, self.activation, self._resolved("dropout"), n_outputs
             )
         elif isinstance(module, nn.Module):
             module = copy.deepcopy(module)
@@ -456,11 +506,25 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             out = module.eval()(torch.zeros(2, n_features, device=device))
         return self._adapt_module_output(module, tuple(out.shape), n_outputs)
 
-    def _build_net(self, module, device, seed, valid=None):
+    def _build_net(
+        self,
+        module,
+        device,
+        seed,
+        valid=None,
+        criterion=None,
+        stopping=None,
+        epochs=None,
+    ):
         """The skorch net training ``module``; early stopping on ``valid`` rows.
 
-        ``valid`` is the ``_Rows`` held out for early stopping, or None.
+        ``valid`` is the ``_Rows`` held out for early stopping, or None;
+        ``criterion`` the skorch criterion parameters (by default
+        :meth:`_criterion_params`'s, weighted), ``stopping`` an early-stopping
+        callback to use instead of the one ``valid`` makes, ``epochs`` the
+        epochs it trains (``max_epochs`` by default).
         """
+        max_epochs = self._resolved("max_epochs") if epochs is None else epochs
         # PrintLog tabulates every epoch even when silent; the validation
         # callbacks have no validation data here (and valid_acc's batch hook
         # would keep skorch's slower per-batch loop, see _training).
@@ -469,27 +533,29 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             quiet["callbacks__print_log"] = None
         callbacks = _check_callbacks(self.callbacks)
         if self.lr_schedule == "cosine":
-            callbacks.append(("lr_schedule", _CosineLR(self.max_epochs)))
-        if valid is not None:
+            callbacks.append(("lr_schedule", _CosineLR(max_epochs)))
+        if valid is not None and stopping is None:
             weights = valid.sample_weight
             if weights is not None:
                 weights = torch.as_tensor(weights, device=device)
             stopping = _EarlyStopping(
                 valid.X, valid.y, weights, self.n_iter_no_change, self.tol
             )
+        if stopping is not None:
             callbacks.append(("early_stopping", stopping))
         # The criterion's own parameters (criterion__beta) pass through the
         # weighting wrapper, which builds it; with members, the sum of the
         # members' weighted losses. Adam's L2 penalty applies to the weights:
         # not to the biases, the learned dropout rates or the learned noise
         # level (a parameter of the criterion).
-        criterion = self._criterion_params(module)
-        criterion = {
-            "criterion": _SampleWeighted,
-            "criterion__criterion": criterion.pop("criterion"),
-            **criterion,
-        }
-        criterion = _member_criterion(criterion, module)
+        if criterion is None:
+            criterion = self._criterion_params(module)
+            criterion = {
+                "criterion": _SampleWeighted,
+                "criterion__criterion": criterion.pop("criterion"),
+                **criterion,
+            }
+            criterion = _member_criterion(criterion, module)
         iterator, generator = _batch_iterator(module, seed)
         no_decay = {"weight_decay": 0.0}
         return self._net_class(
@@ -504,7 +570,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             ],
             lr=self.lr,
             callbacks=callbacks or None,
-            max_epochs=self.max_epochs,
+            max_epochs=max_epochs,
             batch_size=self.batch_size,
             iterator_train=iterator,
             iterator_train__shuffle=True,

@@ -15,7 +15,7 @@ from ._base import (
     _check_stored_size,
     _MCDropoutBase,
 )
-from ._mc import _mc_class_stats, _mc_samples
+from ._mc import _mc_class_stats, _mc_group_proba, _mc_samples
 from ._training import _ClassifierNet
 from .metrics._classification import _entropy
 
@@ -270,7 +270,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         self,
         hidden_layer_sizes=(128, 128),
         *,
-        dropout=0.1,
+        dropout="auto",
         activation="relu",
         n_passes=100,
         n_members=1,
@@ -278,7 +278,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         length_scale=1e-2,
         lr=1e-3,
         lr_schedule="constant",
-        max_epochs=100,
+        max_epochs="auto",
         batch_size=64,
         callbacks=None,
         validation_fraction=0.1,
@@ -408,10 +408,29 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
                 f"the data contain only one class: {self.classes_.tolist()[0]!r}."
             )
         y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
-        return y_encoded, self._n_network_outputs()
+        return y_encoded
 
     def _n_network_outputs(self):
         return len(self.classes_)
+
+    def _outputs_per_target(self, noise):
+        return len(self.classes_)
+
+    def _n_targets(self):
+        return 1
+
+    def _member_criterion(self, noise, outputs_per_target):
+        return nn.CrossEntropyLoss, {}
+
+    def _score_candidates(self, runner, masks, held_out, candidates):
+        """Each candidate's held-out log-likelihood: the mean log of the Monte
+        Carlo probability of each row's class (minus the log loss), weighted."""
+        X, y, w = held_out
+        proba = _mc_group_proba(runner, masks, X, len(candidates))
+        y = y.cpu().numpy()
+        p_true = proba[np.arange(len(y)), :, y]
+        log_p = np.log(np.clip(p_true, np.finfo(np.float64).tiny, None))
+        return [(float(s), {}) for s in np.average(log_p, axis=0, weights=w)]
 
     def predict_proba(self, X):
         """Monte Carlo predictive class probabilities.

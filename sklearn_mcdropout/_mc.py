@@ -643,6 +643,29 @@ def _mc_samples(runner, masks, X):
 
 
 @torch.inference_mode()
+def _mc_group_proba(runner, masks, X, n_groups):
+    """Mean softmax probabilities of each equal group of members, streamed.
+
+    Shape (n_samples, n_groups, n_classes); members g * M / G to (g + 1) *
+    M / G - 1 form group g (see :func:`_mc_log_likelihoods`).
+    """
+    per_group = masks.n_members // n_groups
+    proba = None
+    for rows, pass_outputs in _mc_chunks(runner, X, masks):
+        total = 0
+        for logits in pass_outputs:
+            p = torch.softmax(logits.double(), dim=2)
+            p = p.reshape(-1, n_groups, per_group, *p.shape[1:]).sum(dim=(0, 2))
+            total = total + p
+        if proba is None:
+            proba = np.empty((X.shape[0], n_groups, total.shape[2]))
+        proba[rows] = (
+            (total / (masks.n_components // n_groups)).permute(1, 0, 2).cpu().numpy()
+        )
+    return proba
+
+
+@torch.inference_mode()
 def _mc_class_stats(runner, masks, X):
     """Streamed class statistics over the passes of a logit network.
 

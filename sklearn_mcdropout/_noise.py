@@ -16,11 +16,10 @@ unless a name says otherwise.
 
 import numpy as np
 import torch
-from scipy.optimize import minimize_scalar
 from torch import nn
 from torch.nn import functional as F
 
-from ._mc import _make_runner
+from ._mc import _make_runner, _mc_log_likelihoods
 from ._network import _AsColumn, _concrete_layers, _dropout_layers
 
 # Smallest noise variance of the heteroscedastic head, in units of the
@@ -61,6 +60,11 @@ class _NoiseModel:
         """The skorch criterion and its parameters, for ``module``."""
         raise NotImplementedError
 
+    def member_criterion(self, est, outputs_per_target):
+        """(criterion class, parameters) of a candidate of this model in a
+        network of ``outputs_per_target`` outputs per target (``_selection``)."""
+        raise NotImplementedError
+
     def check_params(self, est):
         """Refuse parameters that do not go with this model."""
 
@@ -90,6 +94,11 @@ class _Homoscedastic(_NoiseModel):
     def noise_variance(self, est, variance):
         return 1 / np.asarray(est.tau_)
 
+    def member_criterion(self, est, outputs_per_target):
+        if outputs_per_target == 1:
+            return nn.MSELoss, {}
+        return _MeanColumnsMSE, {"step": outputs_per_target}
+
     def criterion_params(self, est, module):
         if not _concrete_layers(module):
             return {"criterion": nn.MSELoss}
@@ -111,26 +120,30 @@ class _Homoscedastic(_NoiseModel):
         return module
 
     def needs_held_out(self, est):
-        return est.tau == "auto"
+        return est.tau == "auto" and "tau" not in getattr(est, "_chosen", {})
 
     def fit_after_training(self, est, X_held_out, y_held_out, w_held_out):
         if est.tau != "auto":
             tau = np.full(est.n_outputs_, float(est.tau))
+        elif "tau" in est._chosen:  # fitted while fit chose (_selection)
+            tau = np.atleast_1d(est._chosen["tau"])
         else:
-            noise_var = _held_out_noise_variance(
-                est, X_held_out, y_held_out, w_held_out
-            )
-            tau = 1 / (noise_var * est._y_unit() ** 2)
+            runner = _make_runner(est.net_.module_)
+            (tau_scaled,), _ = _best_precisions(
+                runner, est._masks, X_held_out, y_held_out, w_held_out,
+                _on_target_scale(self.components, est), n_groups=1,
+            )  # fmt: skip
+            tau = tau_scaled / est._y_unit() ** 2
         est.tau_ = float(tau[0]) if est.n_outputs_ == 1 else tau
 
     def prior_precision(self, est):
-        if est.tau == "auto":
-            raise ValueError(
-                "weight_decay='auto' derives the weight decay from the model "
-                "precision and needs a numeric tau, got tau='auto' (or use "
-                "dropout='concrete', whose objective learns the noise level)."
-            )
-        return est.tau * est._y_unit() ** 2
+        # tau="auto": the precision fitted while fit chose, else 1 in the units
+        # of the standardised target (before any is fitted).
+        if est.tau != "auto":
+            return est.tau * est._y_unit() ** 2
+        if "tau" in est._chosen:
+            return np.asarray(est._chosen["tau"]) * est._y_unit() ** 2
+        return 1.0
 
 
 class _Heteroscedastic(_NoiseModel):
@@ -150,6 +163,9 @@ class _Heteroscedastic(_NoiseModel):
 
     def criterion_params(self, est, module):
         return {"criterion": _BetaGaussianNLL, "criterion__beta": est.nll_beta}
+
+    def member_criterion(self, est, outputs_per_target):
+        return _BetaGaussianNLL, {"beta": est.nll_beta}
 
     def check_params(self, est):
         if est.tau != "auto":
@@ -195,41 +211,74 @@ def _prior_weight_decay(est, module, n_train):
     rate of the network's dropout layers and N the training set's size.
     """
     dropout = np.mean([layer.p for layer in _dropout_layers(module)])
-    tau = float(np.mean(_noise_model(est.noise).prior_precision(est)))
+    tau = float(np.mean(est._noise_model().prior_precision(est)))
     return est.length_scale**2 * (1 - dropout) / (n_train * tau)
 
 
-def _held_out_noise_variance(est, X_held_out, y_held_out, w_held_out):
-    """Noise variance of each target maximising its held-out likelihood.
+# The grid of noise precisions tau_s (units of the standardised target) whose
+# held-out mixture likelihood is compared: noise variances 1e-6 to 1e2, then a
+# finer grid around the best (a likelihood within about 1e-4 of the optimum).
+_PRECISIONS = np.geomspace(1e-2, 1e6, 161)
+_FINE_STEPS = 21
 
-    In the units of the standardised target; the held-out rows weighted by
-    their sample weights. The predictive variance of a held-out row is the
-    variance of its passes plus the noise variance, 1 / tau.
+
+def _best_precisions(runner, masks, X, y, sample_weight, components, n_groups):
+    """The noise precision maximising each group's held-out mixture likelihood.
+
+    The likelihood is that of the mixture of the passes' Gaussians N(mu_t,
+    1 / tau) (the paper's eq. (8), what ``sample_y`` draws from), not of a
+    Gaussian of its moments, so the mixture is never a comb of narrow
+    components. ``y`` (n, n_targets) in the units of the standardised target,
+    the rows weighted by ``sample_weight``. Returns, per group, tau_s per
+    target, and the mean held-out log-likelihood per target at it.
     """
-    runner = _make_runner(est.net_.module_)
-    mean, var, _ = est._standardised_moments(X_held_out, runner, est._masks)
-    # A target with no variance is predicted with a zero scale (_y_scale).
-    gain = est._y_scale / est._y_unit()
-    sq_residuals = (y_held_out - gain * mean) ** 2
-    var = gain**2 * var
-    return np.array(
-        [
-            _best_noise_variance(var[:, j], sq_residuals[:, j], w_held_out)
-            for j in range(var.shape[1])
-        ]
-    )
+    y = np.asarray(y.cpu() if torch.is_tensor(y) else y, dtype=np.float64)
+    y = y.reshape(len(y), -1)
+    best_tau = best_ll = None
+    for grid in (_PRECISIONS, None):
+        if grid is None:  # a finer grid around each group's and target's best
+            ratio = _PRECISIONS[1] / _PRECISIONS[0]
+            grid = np.unique(np.concatenate([
+                np.geomspace(t / ratio, t * ratio, _FINE_STEPS)
+                for t in np.ravel(best_tau)
+            ]))  # fmt: skip
+        _, ll = _mc_log_likelihoods(runner, masks, X, y, components, grid, n_groups)
+        mean_ll = np.average(ll, axis=0, weights=sample_weight)  # (J, G, K)
+        k = mean_ll.argmax(axis=-1)
+        tau = grid[k].T  # (G, J)
+        score = np.take_along_axis(mean_ll, k[..., None], axis=-1)[..., 0].T
+        if best_tau is None or grid is not _PRECISIONS:
+            best_tau, best_ll = tau, score
+    return best_tau, best_ll
 
 
-def _best_noise_variance(var, sq_residuals, weights):
-    """The noise variance minimising the weighted Gaussian NLL of the rows."""
+def _on_target_scale(components, est):
+    """``components`` with the means on the standardised target's scale.
 
-    def nll(log_noise_var):
-        total = var + np.exp(log_noise_var)
-        return np.average(np.log(total) + sq_residuals / total, weights=weights)
+    A target with no variance is predicted with a zero scale (``_y_scale``):
+    its means are then the target's mean whatever the network outputs.
+    """
+    gain = torch.as_tensor(est._y_scale / est._y_unit(), dtype=torch.float64)
 
-    # The noise variance of a standardised target lies in (1e-6, 1e2).
-    best = minimize_scalar(nll, bounds=(np.log(1e-6), np.log(1e2)), method="bounded")
-    return float(np.exp(best.x))
+    def scaled(outputs):
+        mu, var = components(outputs)
+        return mu * gain.to(mu.device), var
+
+    return scaled
+
+
+class _MeanColumnsMSE(nn.Module):
+    """The squared error of the means of a network giving ``step`` outputs per
+    target (a homoscedastic candidate beside heteroscedastic ones)."""
+
+    def __init__(self, step=2, reduction="mean"):
+        super().__init__()
+        self.step = step
+        self.reduction = reduction
+
+    def forward(self, y_pred, y_true):
+        error = (y_pred[..., 0 :: self.step] - y_true) ** 2
+        return error.mean() if self.reduction == "mean" else error
 
 
 class _BetaGaussianNLL(nn.Module):

@@ -17,7 +17,13 @@ from ._base import (
 )
 from ._mc import _mc_log_likelihoods, _mc_moments, _mc_samples
 from ._network import _concrete_layers
-from ._noise import _NOISE_MODELS, _noise_model, _prior_weight_decay
+from ._noise import (
+    _NOISE_MODELS,
+    _best_precisions,
+    _noise_model,
+    _on_target_scale,
+    _prior_weight_decay,
+)
 from ._training import _RegressorNet
 
 #: Most rows of ``predict(X, return_cov=True)``, which builds an
@@ -315,7 +321,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         **_MCDropoutBase._parameter_constraints,
         "tau": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "weight_decay": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "noise": [StrOptions(set(_NOISE_MODELS))],
+        "noise": [StrOptions({*_NOISE_MODELS, "auto"})],
         "nll_beta": [Interval(Real, 0, 1, closed="both")],
     }
     _net_class = _RegressorNet
@@ -331,18 +337,18 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         self,
         hidden_layer_sizes=(128, 128),
         *,
-        dropout=0.1,
+        dropout="auto",
         activation="relu",
         n_passes=100,
         n_members=1,
-        noise="homoscedastic",
+        noise="auto",
         nll_beta=0.0,
         tau="auto",
-        weight_decay=1e-4,
+        weight_decay="auto",
         length_scale=1e-2,
         lr=1e-3,
         lr_schedule="constant",
-        max_epochs=100,
+        max_epochs="auto",
         batch_size=64,
         callbacks=None,
         validation_fraction=0.1,
@@ -458,32 +464,101 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
                 "training it, so the number of targets cannot change."
             )
         y_scaled = (y - self._y_train_mean) / self._y_unit()
-        y_scaled = y_scaled.astype(np.float32).reshape(len(y), -1)
-        return y_scaled, self._n_network_outputs()
+        return y_scaled.astype(np.float32).reshape(len(y), -1)
 
     def _n_network_outputs(self):
-        per_target = _noise_model(self.noise).outputs_per_target
+        per_target = self._noise_model().outputs_per_target
         return per_target * getattr(self, "n_outputs_", 1)
 
+    def _noise_model(self):
+        """The noise model of this fit (``_noise``): ``noise``, or fit's choice."""
+        return _noise_model(self._resolved("noise"))
+
+    def _noise_candidates(self):
+        """The noise models ``noise="auto"`` chooses from.
+
+        Both, except where the candidates cannot be trained as members of one
+        network (a custom ``module``, learned rates) or a fixed ``tau`` rules
+        out the heteroscedastic model: the homoscedastic one alone.
+        """
+        if self.noise != "auto":
+            return [self.noise]
+        one_network = self.module is not None or self.dropout == "concrete"
+        if one_network or self.tau != "auto":
+            return ["homoscedastic"]
+        return ["homoscedastic", "heteroscedastic"]
+
+    def _outputs_per_target(self, noise):
+        return _noise_model(noise).outputs_per_target
+
+    def _n_targets(self):
+        return self.n_outputs_
+
+    def _member_criterion(self, noise, outputs_per_target):
+        return _noise_model(noise).member_criterion(self, outputs_per_target)
+
+    def _score_candidates(self, runner, masks, held_out, candidates):
+        """Each candidate's held-out mixture log-likelihood, and its ``tau``.
+
+        The mean over the held-out rows (weighted) and the targets, in the
+        units of the standardised target (a constant away from those of y,
+        the same for every candidate); a homoscedastic candidate's at the
+        noise precision maximising it, returned as ``tau`` in units of
+        1 / y**2.
+        """
+        per_target = max(self._outputs_per_target(n) for _, n in candidates)
+        X, y, w = held_out
+        scored = [None] * len(candidates)
+        for noise in dict.fromkeys(n for _, n in candidates):
+            model = _noise_model(noise)
+
+            def read(outputs, model=model):
+                if model.outputs_per_target < per_target:  # a mean of 2 outputs
+                    outputs = outputs[..., 0::per_target]
+                return model.components(outputs)
+
+            components = _on_target_scale(read, self)
+
+            if model.outputs_per_target == 1:
+                taus, scores = _best_precisions(
+                    runner, masks, X, y, w, components, len(candidates)
+                )
+            else:
+                _, ll = _mc_log_likelihoods(
+                    runner, masks, X, y.cpu().numpy(), components, [1.0],
+                    len(candidates),
+                )  # fmt: skip
+                scores = np.average(ll[..., 0], axis=0, weights=w).T
+                taus = None
+            for c, (_, name) in enumerate(candidates):
+                if name == noise:
+                    fitted = {}
+                    if taus is not None:
+                        tau = taus[c] / self._y_unit() ** 2
+                        fitted["tau"] = float(tau[0]) if len(tau) == 1 else tau
+                    scored[c] = (float(np.mean(scores[c])), fitted)
+        return scored
+
     def _criterion_params(self, module):
-        return _noise_model(self.noise).criterion_params(self, module)
+        return self._noise_model().criterion_params(self, module)
 
     def _check_param_combinations(self):
         super()._check_param_combinations()
-        _noise_model(self.noise).check_params(self)
+        for noise in self._noise_candidates():
+            _noise_model(noise).check_params(self)
 
     def _needs_held_out(self):
         """Rows are held out for early stopping and for the noise model's fit."""
-        return self.early_stopping or _noise_model(self.noise).needs_held_out(self)
+        return self.early_stopping or self._noise_model().needs_held_out(self)
 
     def _fit_after_training(self, held_out):
         X, y, w = (None, None, None) if held_out is None else held_out
         if y is not None:
             y = y.cpu().numpy()
-        _noise_model(self.noise).fit_after_training(self, X, y, w)
+        self._noise_model().fit_after_training(self, X, y, w)
 
     def _adapt_module_output(self, module, out_shape, n_outputs):
-        return _noise_model(self.noise).adapt_module(module, out_shape, n_outputs)
+        return self._noise_model().adapt_module(module, out_shape, n_outputs)
 
     def _resolve_weight_decay(self, module, n_train):
         if self.weight_decay != "auto":
@@ -705,7 +780,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """
         runner, masks = self._runner_and_masks(n_passes, seed)
         out = torch.from_numpy(_mc_samples(runner, masks, Xt))
-        noise_model = _noise_model(self.noise)
+        noise_model = self._noise_model()
         mean, variance = noise_model.components(out)
         mean = mean.numpy().copy() if variance is not None else mean.numpy()
         noise_var = noise_model.noise_variance(
@@ -717,7 +792,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     def _moments(self, Xt):
         """Predictive mean, epistemic and aleatoric variances, units of y."""
         mean, var, noise = self._standardised_moments(Xt, *self._runner_and_masks())
-        aleatoric = _noise_model(self.noise).noise_variance(self, noise)
+        aleatoric = self._noise_model().noise_variance(self, noise)
         aleatoric = np.broadcast_to(aleatoric, mean.shape).copy()
         return self._unscale(mean), var * self._y_scale**2, aleatoric
 
@@ -727,7 +802,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         The noise variance is None for a noise model with one variance for
         every pass (see ``_mc._mc_moments``).
         """
-        return _mc_moments(runner, masks, Xt, _noise_model(self.noise).components)
+        return _mc_moments(runner, masks, Xt, self._noise_model().components)
 
     def _streamed_log_likelihoods(self, X, y, precisions=None, n_groups=1):
         """Each row's log predictive density of ``y``, streamed over the passes.
@@ -742,7 +817,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """
         Xt = self._validate_X_predict(X)
         y = np.asarray(y, dtype=np.float64).reshape(len(Xt), -1)
-        noise_model = _noise_model(self.noise)
+        noise_model = self._noise_model()
         if precisions is not None and noise_model.outputs_per_target > 1:
             raise ValueError(
                 f"A grid of noise precisions needs noise='homoscedastic', got "

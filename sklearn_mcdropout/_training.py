@@ -1,5 +1,6 @@
 """skorch nets with less per-batch Python work, their mini-batches and schedule."""
 
+import contextlib
 import copy
 import math
 
@@ -12,6 +13,25 @@ from torch import nn
 from torch.nn import functional as F
 
 _BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
+# A training step of fewer multiply-adds than this (weights x batch rows) runs
+# on one torch thread: more threads barely help such small products, and
+# beside another busy process they slow each step many times over.
+_ONE_THREAD_MACS = 2**24
+
+
+@contextlib.contextmanager
+def _training_threads(module, batch_size):
+    """Train a small network on one torch thread; the count is restored after."""
+    n_weights = sum(p.numel() for p in module.parameters())
+    threads = torch.get_num_threads()
+    if threads == 1 or n_weights * batch_size >= _ONE_THREAD_MACS:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class _TensorBatches:

@@ -136,7 +136,9 @@ def test_noise_variance_is_positive_with_a_floor():
 
 def test_homoscedastic_aleatoric_part_is_the_noise_precision():
     X, y = _rising_noise_data(200)
-    est = MCDropoutRegressor(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(16,), noise="homoscedastic", max_epochs=5, random_state=0
+    )
     est.fit(X, y)
     unc = est.predict_uncertainty(X[:10])
     assert unc.std.shape == unc.aleatoric_std.shape == unc.epistemic_std.shape == (10,)

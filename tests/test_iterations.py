@@ -35,6 +35,7 @@ def _overfitting(**params):
     defaults = dict(
         hidden_layer_sizes=(256, 256),
         dropout=0.01,
+        noise="homoscedastic",
         lr=1e-2,
         batch_size=8,
         max_epochs=300,
@@ -117,7 +118,9 @@ def test_early_stopping_classifier():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 5))
     y = (X[:, 0] + rng.normal(size=60) > 0).astype(int)
-    params = dict(hidden_layer_sizes=(256,), lr=1e-2, batch_size=8, max_epochs=300)
+    params = dict(
+        hidden_layer_sizes=(256,), dropout=0.1, lr=1e-2, batch_size=8, max_epochs=300
+    )
     clf = MCDropoutClassifier(
         early_stopping=True, n_iter_no_change=5, random_state=0, **params
     ).fit(X, y)

@@ -148,6 +148,8 @@ def test_member_zero_trains_as_one_network_with_the_same_seed(make, target, fit_
         hidden_layer_sizes=(8,), dropout=0.0, weight_decay=0.1, max_epochs=4,
         batch_size=16, random_state=3,
     )  # fmt: skip
+    if make is MCDropoutRegressor:
+        params["noise"] = "homoscedastic"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         one = _fit_twice(make(**params), X, target, **fit_params)
@@ -162,8 +164,8 @@ def test_member_zero_trains_as_one_network_with_the_same_seed(make, target, fit_
 
 def test_members_early_stopping_monitors_their_mean_held_out_loss():
     params = dict(
-        hidden_layer_sizes=(64,), dropout=0.1, max_epochs=300, early_stopping=True,
-        n_iter_no_change=2, random_state=0,
+        hidden_layer_sizes=(64,), dropout=0.1, noise="homoscedastic", max_epochs=300,
+        early_stopping=True, n_iter_no_change=2, random_state=0,
     )  # fmt: skip
     est = MCDropoutRegressor(n_members=3, **params).fit(X, Y2, sample_weight=W)
     stopping = dict(est.net_.callbacks_)["early_stopping"]
@@ -261,13 +263,13 @@ class _Chain(nn.Sequential):
 
 def test_custom_module_instance_and_class_give_members_their_own_weights():
     given = _chain(0.1)
-    est = MCDropoutRegressor(module=given, n_members=3)
+    est = MCDropoutRegressor(module=given, noise="homoscedastic", n_members=3)
     W = est._build_module(3, 1, torch.device("cpu"), seed=0)[1].weight
     # Member 0 is a copy of the instance as given; the others are re-drawn.
     torch.testing.assert_close(W[0], given[1].weight.T)
     assert not torch.allclose(W[1], W[0])
     assert not torch.allclose(W[2], W[1])
-    est = MCDropoutRegressor(module=_Chain, n_members=2)
+    est = MCDropoutRegressor(module=_Chain, noise="homoscedastic", n_members=2)
     W = est._build_module(3, 1, torch.device("cpu"), seed=0)[1].weight
     assert not torch.allclose(W[0], W[1])
 
@@ -350,8 +352,8 @@ def test_members_train_in_skorchs_loop_too():
     # Its history records the batches' rows (skorch's len(X_batch) is the
     # number of members), so the epoch losses, weighted by them, agree too.
     params = dict(
-        hidden_layer_sizes=(8,), n_members=2, max_epochs=2, batch_size=16,
-        random_state=0,
+        hidden_layer_sizes=(8,), dropout=0.1, noise="homoscedastic", n_members=2,
+        max_epochs=2, batch_size=16, random_state=0,
     )  # fmt: skip
     lean = MCDropoutRegressor(**params).fit(X, Y)
     counter = _CountBatches()

@@ -141,8 +141,11 @@ def test_pipeline_with_standard_scaler_returns_std():
     X, y = sine_data(100)
     pipe = make_pipeline(
         StandardScaler(),
-        MCDropoutRegressor(hidden_layer_sizes=(16,), max_epochs=10, random_state=0),
-    ).fit(X * 100, y)
+        MCDropoutRegressor(
+            hidden_layer_sizes=(16,), noise="homoscedastic", max_epochs=10,
+            random_state=0,
+        ),
+    ).fit(X * 100, y)  # fmt: skip
     mean, std = pipe.predict(X[:5] * 100, return_std=True)
     assert mean.shape == std.shape == (5,)
     # The std of the passes on the scaled rows, plus the noise.
@@ -271,13 +274,20 @@ def test_fixed_tau_and_auto_weight_decay():
     decays = {id(p): g["weight_decay"] for g in groups for p in g["params"]}
     for name, p in est.net_.module_.named_parameters():
         assert decays[id(p)] == (0.0 if name.endswith("bias") else expected)
-    with pytest.raises(ValueError, match="needs a numeric tau"):
-        MCDropoutRegressor(weight_decay="auto").fit(X, y)
+    # With tau="auto" the prior's tau is 1 in the units of the standardised
+    # target: the noise precision is not known before training.
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(8,), dropout=0.2, noise="homoscedastic",
+        length_scale=0.5, max_epochs=2, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(est.weight_decay_, 0.5**2 * 0.8 / 45)  # 5 held out
 
 
 def test_zero_dropout_warns_and_std_is_noise_only():
     X, y = sine_data(40)
-    est = MCDropoutRegressor(hidden_layer_sizes=(8,), dropout=0.0, max_epochs=2)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(8,), dropout=0.0, noise="homoscedastic", max_epochs=2
+    )
     with pytest.warns(
         UserWarning, match="epistemic part of the predictive std is zero"
     ):

@@ -16,8 +16,9 @@ from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 
 def _regressor(**params):
     defaults = dict(
-        hidden_layer_sizes=(32,), max_epochs=60, n_passes=30, tau=100.0, lr=3e-3
-    )
+        hidden_layer_sizes=(32,), dropout=0.1, noise="homoscedastic", max_epochs=60,
+        n_passes=30, tau=100.0, weight_decay=1e-4, lr=3e-3,
+    )  # fmt: skip
     return MCDropoutRegressor(**{**defaults, **params})
 
 
@@ -204,7 +205,7 @@ def test_concrete_regulariser_applies_with_weights(estimator):
     assert net.regulariser.n_train == pytest.approx(w.sum())
     assert net.criterion_.weighted
     Xt = torch.as_tensor(X[:8], dtype=torch.float32)
-    target = torch.as_tensor(est._fit_transform_y(y[:8], None, first=False)[0])
+    target = torch.as_tensor(est._fit_transform_y(y[:8], None, first=False))
     packed = net.criterion_.pack(target, torch.ones(8))
     y_pred = net.module_.eval()(Xt)
     loss = net.get_loss(y_pred, packed, training=True)

@@ -1,0 +1,399 @@
+"""What ``fit`` chooses on held-out rows: dropout rate, noise model, epochs.
+
+When a parameter is ``"auto"`` (``dropout``, ``noise``, ``max_epochs``),
+:func:`_choose` does what the paper's protocol does (Gal & Ghahramani 2016,
+Section 5.1), inside ``fit``: it holds out a fraction ``validation_fraction``
+of the rows, trains every candidate (each dropout rate of
+:data:`_AUTO_RATES` with each noise model) at once as the members of one
+batched network (``_members``), each member stopped at its own best epoch on
+the held-out rows, and scores each by the held-out log-likelihood of its
+predictive mixture (the paper's eq. (8); for a homoscedastic candidate with
+its noise precision fitted on that same likelihood). The best candidate's
+rate, noise model, number of epochs and noise precision go to the
+estimator's ``_chosen``, from which the chosen model is then trained on all
+rows; every candidate's score is in ``candidate_scores_``.
+"""
+
+import math
+
+import numpy as np
+import torch
+
+from ._mc import _make_runner, _Masks
+from ._members import _build_members
+from ._network import _build_mlp
+from ._training import (
+    _EarlyStopping,
+    _SampleWeighted,
+    _training_target,
+    _training_threads,
+)
+
+#: The dropout rates ``dropout="auto"`` chooses from: the grid of the paper's
+#: protocol (DropoutUncertaintyExps).
+_AUTO_RATES = (0.005, 0.01, 0.05, 0.1)
+# max_epochs="auto": about this many optimiser steps, within these epochs.
+_AUTO_STEPS = 20_000
+_AUTO_EPOCHS = (20, 2000)
+
+
+def _epoch_budget(est, n_train):
+    """Most epochs of the candidates: ``max_epochs``, or the "auto" budget.
+
+    "auto" gives about ``_AUTO_STEPS`` optimiser steps, so small data sets get
+    many more epochs than large ones, within ``_AUTO_EPOCHS``.
+    """
+    if est.max_epochs != "auto":
+        return est.max_epochs
+    n_batches = math.ceil(n_train / est.batch_size)
+    return int(np.clip(math.ceil(_AUTO_STEPS / n_batches), *_AUTO_EPOCHS))
+
+
+def _patience(est, budget):
+    """Epochs without improvement before a candidate stops: ``n_iter_no_change``,
+    and with ``max_epochs="auto"`` at least a tenth of the budget."""
+    if est.max_epochs != "auto":
+        return est.n_iter_no_change
+    return max(est.n_iter_no_change, math.ceil(budget / 10))
+
+
+def _candidates(est):
+    """(dropout rate or None, noise model name or None) of each candidate.
+
+    None is a custom ``module``'s own rates or learned rates, and the
+    classifier's lack of a noise model.
+    """
+    if est.module is not None or est.dropout == "concrete":
+        rates = [None]
+    else:
+        rates = _AUTO_RATES if est.dropout == "auto" else [est.dropout]
+    return [(p, noise) for noise in est._noise_candidates() for p in rates]
+
+
+#: What "auto" resolves to in ``partial_fit``, which has no held-out rows to
+#: choose on: the reference study's rate and the paper's noise model.
+_INCREMENTAL = {"dropout": 0.1, "noise": "homoscedastic"}
+
+
+def _choose(est, rows, device, seeds, rng, partial=False):
+    """Train the candidates on the training rows, score them, keep the best.
+
+    Sets ``est._chosen`` (what the "auto" parameters resolve to, and the
+    epochs to train) and ``est.candidate_scores_``. Where nothing is left to
+    choose (one candidate and a given ``max_epochs``), ``_chosen`` only
+    resolves the "auto" with one possible value, and no rows are held out;
+    ``partial`` (a first ``partial_fit``) resolves "auto" to ``_INCREMENTAL``
+    and the epoch budget.
+    """
+    est._chosen = {}
+    if partial:
+        for name, value in _INCREMENTAL.items():
+            if getattr(est, name, None) == "auto":
+                est._chosen[name] = value
+        if est.max_epochs == "auto":
+            est._chosen["max_epochs"] = _epoch_budget(est, rows.n_train())
+        return
+    candidates = _candidates(est)
+    if len(candidates) == 1 and est.max_epochs != "auto":
+        noise = candidates[0][1]
+        est._chosen = {} if getattr(est, "noise", None) != "auto" else {"noise": noise}
+        return
+    train, held_out = _split(est, rows, rng)
+    budget = _epoch_budget(est, train.n_train())
+    stops_early = est.max_epochs == "auto" or est.early_stopping
+    patience = _patience(est, budget) if stops_early else None
+    if candidates[0][0] is None:  # one network, not a member
+        net, stopping = _train_one(est, candidates[0], train, held_out, device, seeds,
+                                   budget, patience)  # fmt: skip
+    else:
+        net, stopping = _train_members(
+            est, candidates, train, held_out, device, seeds, budget, patience
+        )
+    plan = _make_runner(net.module_).plan(est.n_features_in_)
+    masks = _Masks(plan, est._mask_seed, est.n_passes, len(candidates))
+    runner = _make_runner(net.module_)
+    scored = est._score_candidates(runner, masks, held_out, candidates)
+    best = int(np.argmax([score for score, _ in scored]))
+    epochs = stopping.best_epochs(len(candidates)) if stopping else None
+    _record(est, candidates, scored, best, epochs, budget, stopping)
+
+
+def _split(est, rows, rng):
+    n_samples = len(rows.y)
+    n_held_out = min(max(1, round(est.validation_fraction * n_samples)), n_samples - 1)
+    perm = rng.permutation(n_samples)
+    return rows.take(np.sort(perm[n_held_out:])), rows.take(np.sort(perm[:n_held_out]))
+
+
+def _record(est, candidates, scored, best, epochs, budget, stopping):
+    """``_chosen`` from the best candidate; ``candidate_scores_`` for all."""
+    rate, noise = candidates[best]
+    chosen = {}
+    if est.dropout == "auto" and rate is not None:
+        chosen["dropout"] = rate
+    if getattr(est, "noise", None) == "auto":
+        chosen["noise"] = noise
+    n_epochs = [budget] * len(candidates) if epochs is None else epochs
+    chosen["n_epochs"] = int(n_epochs[best])
+    if est.max_epochs == "auto":
+        chosen["max_epochs"] = int(n_epochs[best])
+    chosen.update(scored[best][1])
+    if stopping is not None:
+        chosen["validation_scores"] = stopping.scores_of(best)
+    est._chosen = chosen
+    est.candidate_scores_ = {
+        "dropout": np.array([np.nan if p is None else p for p, _ in candidates]),
+        "noise": np.array([n for _, n in candidates], dtype=object),
+        "n_epochs": np.array(n_epochs),
+        "held_out_log_likelihood": np.array([score for score, _ in scored]),
+        **{
+            key: _column([values.get(key) for _, values in scored])
+            for key in sorted({k for _, values in scored for k in values})
+        },
+    }
+
+
+def _column(values):
+    """Candidates' values (None where a candidate has none) as one array: NaN
+    for None, one row per candidate where a value is per target."""
+    width = max(np.size(v) for v in values if v is not None)
+    rows = [np.full(width, np.nan) if v is None else np.atleast_1d(v) for v in values]
+    return (
+        np.array(rows)[:, 0]
+        if width == 1 and np.ndim(values[0]) == 0
+        else np.array(rows)
+    )
+
+
+def _train_one(est, candidate, train, held_out, device, seeds, budget, patience):
+    """One candidate (a custom network, learned rates or one setting), trained
+    as the estimator trains it, with early stopping on the held-out rows."""
+    _, noise = candidate
+    if noise is not None:
+        est._chosen["noise"] = noise
+    stopping = None
+    if patience is not None:
+        stopping = _OneStopping(held_out, patience, est.tol, device)
+    torch_seed, batch_seed = seeds
+    with torch.random.fork_rng(devices=_cuda(device)):
+        torch.manual_seed(torch_seed)
+        module = est._build_module(
+            train.X.shape[1], est._n_network_outputs(), device, torch_seed
+        )
+        est.weight_decay_ = est._weight_decay(module, train.n_train())
+        net = est._build_net(
+            module, device, batch_seed, stopping=stopping, epochs=budget
+        )
+        net.initialize()
+        est._set_regulariser(net, train.X.shape[1], train.n_train())
+        y = _training_target(net, train.y, train.sample_weight)
+        with _training_threads(net.module_, est.batch_size):
+            net.partial_fit(train.X, y, epochs=budget)
+    return net, stopping
+
+
+def _train_members(est, candidates, train, held_out, device, seeds, budget, patience):
+    """The candidates as the members of one batched network, trained at once.
+
+    Every member has the outputs of the candidate that needs the most per
+    target (a heteroscedastic one: mean and noise variance); a member reads
+    its own (``member_criterion`` of its noise model).
+    """
+    per_target = max(est._outputs_per_target(noise) for _, noise in candidates)
+    n_outputs = per_target * est._n_targets()
+    sizes = [int(s) for s in np.atleast_1d(est.hidden_layer_sizes)]
+    torch_seed, batch_seed = seeds
+
+    def build(rate):
+        network = _build_mlp(train.X.shape[1], sizes, est.activation, rate, n_outputs)
+        return network.to(device)
+
+    with torch.random.fork_rng(devices=_cuda(device)):
+        torch.manual_seed(torch_seed)
+        module = _build_members(build, [p for p, _ in candidates], torch_seed, False)
+        criterion = {
+            "criterion": _CandidateLoss,
+            "criterion__losses": [
+                est._member_criterion(noise, per_target) for _, noise in candidates
+            ],
+        }
+        stopping = None
+        if patience is not None:
+            stopping = _MemberStopping(held_out, patience, est.tol, device)
+        est.weight_decay_ = _candidate_weight_decay(est, candidates, train.n_train())
+        net = est._build_net(
+            module, device, batch_seed, None, criterion, stopping, epochs=budget
+        )
+        net.initialize()
+        y = _training_target(net, train.y, train.sample_weight)
+        with _training_threads(net.module_, est.batch_size):
+            net.partial_fit(train.X, y, epochs=budget)
+    return net, stopping
+
+
+def _candidate_weight_decay(est, candidates, n_train):
+    """The weight decay of the candidates' training: ``weight_decay``, or the
+    prior's with tau = 1 in the units of the standardised target (the noise
+    precision is not known yet), the mean over the candidates' rates."""
+    if est.weight_decay != "auto":
+        return float(est.weight_decay)
+    rates = [p for p, _ in candidates]
+    return float(np.mean([est.length_scale**2 * (1 - p) / n_train for p in rates]))
+
+
+def _cuda(device):
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+class _CandidateLoss(torch.nn.Module):
+    """The sum of the members' own losses, each member a candidate.
+
+    ``losses`` holds (criterion class, parameters) per member; each is wrapped
+    for sample weights (``_training._SampleWeighted``), and members sharing a
+    criterion are scored together, as ``_members._MemberLoss`` scores all.
+    """
+
+    def __init__(self, losses):
+        super().__init__()
+        groups = {}
+        for m, (criterion, params) in enumerate(losses):
+            key = (criterion, tuple(sorted(params.items())))
+            groups.setdefault(key, []).append(m)
+        self.members = [torch.tensor(ms) for ms in groups.values()]
+        self.criteria = torch.nn.ModuleList(
+            _SampleWeighted(criterion, **dict(params)) for criterion, params in groups
+        )
+        self._weighted = False
+
+    @property
+    def weighted(self):
+        return self._weighted
+
+    @weighted.setter
+    def weighted(self, value):
+        self._weighted = value
+        for criterion in self.criteria:
+            criterion.weighted = value
+
+    def pack(self, y, weight):
+        """The target carrying the weights, as every member's criterion reads it."""
+        return self.criteria[0].pack(y, weight)
+
+    def forward(self, y_pred, y_true):
+        total = 0
+        for members, criterion in zip(self.members, self.criteria, strict=True):
+            pred = y_pred[members.to(y_pred.device)]
+            true = y_true[members.to(y_true.device)]
+            total = total + len(members) * criterion(
+                pred.flatten(0, 1), true.flatten(0, 1)
+            )
+        return total
+
+    def member_row_losses(self, y_pred, y_true):
+        """Each member's loss of each row, (M, n), from outputs (M, n, ...)."""
+        losses = torch.empty(y_pred.shape[:2], dtype=y_pred.dtype, device=y_pred.device)
+        for members, criterion in zip(self.members, self.criteria, strict=True):
+            members = members.to(y_pred.device)
+            pred = y_pred[members]
+            true = y_true.expand(len(members), *y_true.shape)
+            rows = criterion.row_losses(pred.flatten(0, 1), true.flatten(0, 1))
+            losses[members] = rows.reshape(len(members), -1).to(losses.dtype)
+        return losses
+
+
+class _MemberStopping(_EarlyStopping):
+    """Early stopping of each member on its own held-out loss.
+
+    As :class:`~._training._EarlyStopping`, per member: after each epoch the
+    held-out loss of every member (dropout off, weighted by the rows' sample
+    weights), the best epoch's weights of each member kept; training stops
+    once no member has improved by ``tol`` for more than ``n_iter_no_change``
+    epochs. ``best_epochs`` and ``scores_of`` give what ``_choose`` records.
+    """
+
+    def __init__(self, held_out, n_iter_no_change, tol, device):
+        w = held_out.sample_weight
+        w = None if w is None else torch.as_tensor(w, device=device)
+        super().__init__(held_out.X, held_out.y, w, n_iter_no_change, tol)
+        self.history_ = []
+
+    def on_train_begin(self, net, **kwargs):
+        params = dict(net.module_.named_parameters())
+        n_members = next(iter(params.values())).shape[0]
+        self.best_loss_ = torch.full((n_members,), math.inf, dtype=torch.float64)
+        self.best_epoch_ = torch.zeros(n_members, dtype=torch.long)
+        self.n_no_improvement_ = torch.zeros(n_members, dtype=torch.long)
+        self.best_state_ = {k: v.detach().clone() for k, v in params.items()}
+
+    def on_epoch_end(self, net, **kwargs):
+        losses = self._member_losses(net)
+        self.history_.append(losses)
+        net.history.record("valid_loss", float(losses.mean()))
+        improved = losses < self.best_loss_ - self.tol
+        self.n_no_improvement_ = torch.where(improved, 0, self.n_no_improvement_ + 1)
+        better = losses < self.best_loss_
+        self.best_loss_ = torch.where(better, losses, self.best_loss_)
+        self.best_epoch_[better] = len(self.history_)
+        with torch.no_grad():
+            for name, param in net.module_.named_parameters():
+                rows = better.to(param.device)
+                self.best_state_[name][rows] = param[rows]
+        if bool((self.n_no_improvement_ > self.n_iter_no_change).all()):
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        with torch.no_grad():
+            for name, param in net.module_.named_parameters():
+                param.copy_(self.best_state_[name])
+        self.X = self.y = self.sample_weight = self.best_state_ = None
+
+    def _member_losses(self, net):
+        module = net.module_
+        module.eval()
+        try:
+            with torch.no_grad():
+                rows = net.criterion_.member_row_losses(module(self.X), self.y)
+        finally:
+            module.train()
+        rows = rows.double()
+        if self.sample_weight is None:
+            return rows.mean(dim=1).cpu()
+        w = self.sample_weight.double()
+        return ((rows * w).sum(dim=1) / w.sum()).cpu()
+
+    def best_epochs(self, n_candidates):
+        """Each member's best epoch (from 1): the epochs its refit trains."""
+        return [max(1, int(e)) for e in self.best_epoch_]
+
+    def scores_of(self, m):
+        """Member m's held-out scores, minus its loss, epoch by epoch."""
+        return [-float(losses[m]) for losses in self.history_]
+
+
+class _OneStopping(_EarlyStopping):
+    """The estimator's early stopping of one network, with what ``_choose``
+    records: the best epoch and the held-out scores of every epoch."""
+
+    def __init__(self, held_out, n_iter_no_change, tol, device):
+        w = held_out.sample_weight
+        w = None if w is None else torch.as_tensor(w, device=device)
+        super().__init__(held_out.X, held_out.y, w, n_iter_no_change, tol)
+        self.history_ = []
+
+    def on_epoch_end(self, net, **kwargs):
+        best = self.best_loss_
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            loss = net.history[-1, "valid_loss"]
+            self.history_.append(loss)
+            if loss < best:
+                self.best_epoch_ = len(self.history_)
+
+    def best_epochs(self, n_candidates):
+        return [max(1, getattr(self, "best_epoch_", len(self.history_)))]
+
+    def scores_of(self, m):
+        return [-float(loss) for loss in self.history_]
