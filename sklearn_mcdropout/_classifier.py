@@ -34,8 +34,9 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
     deterministic function of ``X``, the same (up to float32 rounding) for a
     row alone or in a batch.
 
-    Tune ``dropout`` first, by log loss rather than accuracy, then
-    ``hidden_layer_sizes``, ``max_epochs`` and ``lr``. ``sample_weight``,
+    With its defaults, :meth:`fit` chooses the dropout rate and the number
+    of epochs on held-out rows, by log loss (:ref:`auto`); fix either by
+    giving its value. Then tune ``hidden_layer_sizes`` and ``lr``. ``sample_weight``,
     ``early_stopping``, ``warm_start`` and :meth:`partial_fit` work as in
     :class:`~sklearn.neural_network.MLPClassifier`, for example to add epochs
     on the growing labelled set of an active-learning loop.
@@ -55,11 +56,13 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Width of each hidden layer of the default network, each followed by
         ``activation`` and a dropout layer. Ignored if ``module`` is given.
 
-    dropout : float or "concrete", default=0.1
+    dropout : float, "auto" or "concrete", default="auto"
         Dropout probability of the default network's dropout layers, in
-        [0, 1); 0 makes a network's passes identical. ``"concrete"`` learns
-        each layer's rate with the weights (:ref:`concrete`); the rates are
-        in ``dropout_``. Ignored if ``module`` is given.
+        [0, 1); 0 makes a network's passes identical. "auto" chooses it
+        among 0.005, 0.01, 0.05 and 0.1 by the held-out log loss of the Monte
+        Carlo probabilities (:ref:`auto`); ``"concrete"`` learns each layer's
+        rate with the weights (:ref:`concrete`). The rates are in
+        ``dropout_``. Ignored if ``module`` is given.
 
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu"}, \
             default="relu"
@@ -92,8 +95,12 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0). Each
         epoch's rate is in ``net_.history[:, "lr"]``.
 
-    max_epochs : int, default=100
-        Number of passes over the training data.
+    max_epochs : int or "auto", default="auto"
+        Number of passes over the training data. "auto" trains each
+        candidate on the held-out split for up to about 20,000 optimiser
+        steps (20 to 2,000 epochs), stopping once its held-out loss has not
+        improved for a tenth of that, and trains the chosen network on all
+        rows for its best number of epochs, in ``n_iter_`` (:ref:`auto`).
 
     batch_size : int, default=64
         Mini-batch size.
@@ -192,6 +199,12 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         layers), in registration order, one row per member with
         ``n_members > 1``; the prediction passes draw their masks with these
         rates.
+
+    candidate_scores_ : dict of ndarray
+        Set when :meth:`fit` chose on held-out rows (:ref:`auto`): one entry
+        per candidate in ``"dropout"``, ``"noise"`` (None), ``"n_epochs"``
+        and ``"held_out_log_likelihood"`` (minus the mean held-out log loss;
+        the best is chosen).
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.

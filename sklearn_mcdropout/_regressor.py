@@ -49,9 +49,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     layer for all rows, so predictions are a deterministic function of ``X``
     and ``return_cov=True`` gives the joint covariance across rows.
 
-    Tune ``dropout`` and ``tau`` first, by validation likelihood as the
-    paper does (the default ``tau="auto"`` estimates the noise level on
-    held-out rows), then ``hidden_layer_sizes``, ``max_epochs`` and ``lr``.
+    With its defaults, :meth:`fit` chooses what the paper's protocol
+    chooses, on held-out rows: the dropout rate, the noise model, the noise
+    level and the number of epochs (:ref:`auto`); fix any of them by giving
+    its value. Then tune ``hidden_layer_sizes`` and ``lr``.
     ``y`` may have several targets (GaussianProcessRegressor's output
     shapes); ``sample_weight``, ``early_stopping``, ``warm_start`` and
     :meth:`partial_fit` work as in :class:`~sklearn.neural_network.MLPRegressor`.
@@ -71,11 +72,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Width of each hidden layer of the default network, each followed by
         ``activation`` and a dropout layer. Ignored if ``module`` is given.
 
-    dropout : float or "concrete", default=0.1
+    dropout : float, "auto" or "concrete", default="auto"
         Dropout probability of the default network's dropout layers, in
-        [0, 1); 0 makes a network's passes identical. ``"concrete"`` learns
-        each layer's rate with the weights (:ref:`concrete`); the rates are
-        in ``dropout_``. Ignored if ``module`` is given.
+        [0, 1); 0 makes a network's passes identical. "auto" chooses it
+        among 0.005, 0.01, 0.05 and 0.1 by the held-out likelihood
+        (:ref:`auto`); ``"concrete"`` learns each layer's rate with the
+        weights (:ref:`concrete`). The rates are in ``dropout_``. Ignored if
+        ``module`` is given.
 
     activation : {"relu", "tanh", "logistic", "identity", "gelu", "elu"}, \
             default="relu"
@@ -91,11 +94,14 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         at once as one batched network; predictions pool their M x T passes.
         A custom ``module`` must then be a chain. See :ref:`ensembles`.
 
-    noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
+    noise : {"auto", "homoscedastic", "heteroscedastic"}, default="auto"
         ``"homoscedastic"``: one noise precision ``tau_`` for all inputs, as
         in the paper. ``"heteroscedastic"``: a second output per target, the
         noise variance of each input, trained by the Gaussian likelihood
-        (:ref:`heteroscedastic`); ``tau`` must then be "auto".
+        (:ref:`heteroscedastic`); ``tau`` must then be "auto". "auto"
+        chooses the one with the better held-out likelihood (the
+        homoscedastic model with a numeric ``tau``, a custom ``module`` or
+        ``dropout="concrete"``); the choice is in ``noise_``.
 
     nll_beta : float, default=0.0
         With ``noise="heteroscedastic"``, the beta in [0, 1] of the beta-NLL
@@ -108,14 +114,16 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         units of ``1 / y**2``, added to the predictive variance; a number
         applies to every target. "auto" sets ``tau_``, one per target, to
         maximise the likelihood of the ``validation_fraction`` rows held out
-        in :meth:`fit` (:ref:`noise`).
+        in :meth:`fit` under the predictive mixture of the passes (the
+        paper's eq. (8), what :meth:`sample_y` draws from; :ref:`noise`).
 
-    weight_decay : float or "auto", default=1e-4
+    weight_decay : float or "auto", default="auto"
         L2 penalty on the weights (not the biases): the loss gets
         ``weight_decay / 2 * ||W||^2``. "auto" derives it from the paper's
-        prior (:ref:`choosing`) and needs a numeric ``tau``, except with
-        ``noise="heteroscedastic"`` or ``ConcreteDropout`` layers (whose
-        objective holds the prior: "auto" adds nothing).
+        prior, ``length_scale**2 * (1 - p) / (N tau)`` (:ref:`choosing`),
+        with the numeric ``tau``, the one fit chose, or else 1 in the units
+        of the standardised target; ``ConcreteDropout`` layers hold the
+        prior in their objective ("auto" adds nothing).
 
     length_scale : float, default=1e-2
         Prior length-scale of the weights, used when ``weight_decay="auto"``
@@ -129,8 +137,13 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0). Each
         epoch's rate is in ``net_.history[:, "lr"]``.
 
-    max_epochs : int, default=100
-        Number of passes over the training data.
+    max_epochs : int or "auto", default="auto"
+        Number of passes over the training data. "auto" trains each
+        candidate on the held-out split for up to about 20,000 optimiser
+        steps (20 to 2,000 epochs: small data get more), stopping once its
+        held-out loss has not improved for a tenth of that, and trains the
+        chosen model on all rows for its best number of epochs, in
+        ``n_iter_`` (:ref:`auto`).
 
     batch_size : int, default=64
         Mini-batch size.
@@ -143,15 +156,17 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         the loss on the held-out rows.
 
     validation_fraction : float, default=0.1
-        Fraction of the training rows held out (at least one) for
-        ``tau="auto"`` with ``noise="homoscedastic"`` and for
-        ``early_stopping``, the same rows for both. Unused otherwise.
+        Fraction of the training rows held out (at least one) for what
+        :meth:`fit` chooses ("auto"), ``tau="auto"`` and ``early_stopping``,
+        the same rows for all.
 
     early_stopping : bool, default=False
         Whether to stop, as MLPRegressor does, once the held-out loss
         (dropout off) has not fallen below its best minus ``tol`` for more
         than ``n_iter_no_change`` consecutive epochs, keeping the best
-        epoch's weights. Not available in :meth:`partial_fit`.
+        epoch's weights. When :meth:`fit` chooses on held-out rows, it
+        stops each candidate so and trains the chosen one on all rows for
+        its best number of epochs. Not available in :meth:`partial_fit`.
 
     n_iter_no_change : int, default=10
         Maximum number of epochs without an improvement of ``tol``, with
@@ -239,6 +254,19 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         layers), in registration order, one row per member with
         ``n_members > 1``; the prediction passes draw their masks with these
         rates.
+
+    noise_ : {"homoscedastic", "heteroscedastic"}
+        The noise model of the fitted network: ``noise``, or what "auto"
+        chose.
+
+    candidate_scores_ : dict of ndarray
+        Set when :meth:`fit` chose on held-out rows (:ref:`auto`): one entry
+        per candidate in ``"dropout"`` (NaN for a custom ``module`` or
+        learned rates), ``"noise"``, ``"n_epochs"`` (its best epoch, or the
+        epochs it trained), ``"held_out_log_likelihood"`` (mean per row, in
+        the units of the standardised target; the best is chosen) and
+        ``"tau"`` (the noise precision fitted with it, in units of
+        ``1 / y**2``; NaN for a heteroscedastic candidate).
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -556,6 +584,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         if y is not None:
             y = y.cpu().numpy()
         self._noise_model().fit_after_training(self, X, y, w)
+        self.noise_ = self._resolved("noise")
 
     def _adapt_module_output(self, module, out_shape, n_outputs):
         return self._noise_model().adapt_module(module, out_shape, n_outputs)

@@ -116,6 +116,23 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     best = int(np.argmax([score for score, _ in scored]))
     epochs = stopping.best_epochs(len(candidates)) if stopping else None
     _record(est, candidates, scored, best, epochs, budget, stopping)
+    _say(net, est.candidate_scores_, best)
+
+
+def _say(net, scores, best):
+    """With ``verbose``, each candidate's score and the choice, where skorch's
+    print_log writes (it is kept only when verbose)."""
+    print_log = dict(net.callbacks_).get("print_log")
+    if print_log is None:
+        return
+    lines = ["Held-out log-likelihood of each candidate (the best is chosen):"]
+    for c, score in enumerate(scores["held_out_log_likelihood"]):
+        rate, noise = scores["dropout"][c], scores["noise"][c]
+        what = f"dropout={rate:g}" + ("" if noise is None else f", noise={noise!r}")
+        mark = "  <- chosen" if c == best else ""
+        epochs = scores["n_epochs"][c]
+        lines.append(f"  {what}: {score:.4f} after {epochs} epochs{mark}")
+    print_log.sink("\n".join(lines))
 
 
 def _split(est, rows, rng):
