@@ -75,13 +75,15 @@ def test_plot_california_housing(tmp_path):
     report = _table_row("report (passes only)", out)
     library = _table_row("library (+ 1/tau)", out)
     hetero = _table_row("heteroscedastic", out)
+    defaults = _table_row("defaults (fit chooses)", out)
     assert report[0] == library[0] == rmse  # the same fit, the same mean
     # The fit times, as the last line gives them: one for the first two rows.
     fit_s = _number(r"\(fit (\d+) s and \d+ s\)", out)
     assert report[-1] == library[-1] == fit_s
     assert hetero[-1] == _number(r"\(fit \d+ s and (\d+) s\)", out)
     # The calibrated std covers about 95% and beats the passes-only std on NLL.
-    for row in (library, hetero):
+    assert re.search(r"the defaults chose dropout [\d.]+, noise '\w+', \d+ epochs", out)
+    for row in (library, hetero, defaults):
         _, nll, crps, cover, width, *quintiles, _ = row
         assert 0.85 < cover <= 1.0
         assert nll < report[1]
