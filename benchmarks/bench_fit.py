@@ -29,16 +29,32 @@ sequential fits are also run and timed, their best epochs summed). Targets:
     python benchmarks/bench_fit.py --quick          # smaller sizes, seconds
     python benchmarks/bench_fit.py --device cuda    # on a GPU
     python benchmarks/bench_fit.py --members-only   # only the ensembles
+    python benchmarks/bench_fit.py --defaults       # the defaults' fit
+
+``--defaults`` times a fit of ``MCDropoutRegressor()`` (its "auto" choices on
+held-out rows, then the chosen model on all rows) on California housing's
+training split (16,512 rows), beside a fit with the defaults of earlier
+releases (dropout 0.1, homoscedastic, 100 epochs, weight decay 1e-4), on the
+idle machine; then the defaults again beside a busy process (torch matrix
+products on 2 threads), with torch's threads set to ``--threads`` and to
+one. Targets: the defaults' fit at most 2 minutes idle, and beside the busy
+process no slower with ``--threads`` than with one thread.
 """
 
 import argparse
+import subprocess
+import sys
+import time
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from _common import REPORT, best_alternating, best_time, describe, report_network
-from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout import MCDropoutRegressor, load_california_housing
 from sklearn_mcdropout._base import _has_fast_bfloat16
 
 
@@ -187,12 +203,68 @@ def compare_members(name, make_module, X, y, batch_size, n_epochs, rounds, devic
         print(line, flush=True)
 
 
+_EARLIER_DEFAULTS = {
+    "dropout": 0.1,
+    "noise": "homoscedastic",
+    "max_epochs": 100,
+    "weight_decay": 1e-4,
+}
+
+
+def _busy():
+    """A process running torch matrix products on 2 threads until killed."""
+    code = (
+        "import torch\ntorch.set_num_threads(2)\na = torch.randn(1024, 1024)\n"
+        "while True:\n    a = (a @ a).tanh_()\n"
+    )
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def _fit_seconds(threads, **params):
+    """Seconds of a fit on California's training split, and the estimator."""
+    X, y = load_california_housing()
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=42)
+    torch.set_num_threads(threads)
+    est = MCDropoutRegressor(random_state=0, **params)
+    model = make_pipeline(StandardScaler(), est)
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    return time.perf_counter() - start, est
+
+
+def defaults(threads):
+    """The defaults' fit on California, idle and beside a busy process."""
+    new, est = _fit_seconds(threads)
+    old, _ = _fit_seconds(threads, **_EARLIER_DEFAULTS)
+    print(
+        f"California, idle, {threads} threads: MCDropoutRegressor() {new:.1f} s "
+        f"(chose dropout {est.dropout_[0]:g}, {est.noise_}, {est.n_iter_} epochs), "
+        f"earlier defaults {old:.1f} s, ratio {new / old:.2f}",
+        flush=True,
+    )
+    busy = _busy()
+    try:
+        with_threads, _ = _fit_seconds(threads)
+        one, _ = _fit_seconds(1)
+    finally:
+        busy.kill()
+    print(
+        f"California, beside a busy process: MCDropoutRegressor() "
+        f"{with_threads:.1f} s with {threads} threads, {one:.1f} s with one, "
+        f"ratio {with_threads / one:.2f}",
+        flush=True,
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="e.g. cuda")
     parser.add_argument("--members-only", action="store_true")
+    parser.add_argument(
+        "--defaults", action="store_true", help="only the defaults' fit on California"
+    )
     parser.add_argument(
         "--members-rows",
         type=int,
@@ -204,6 +276,9 @@ def main():
     device = torch.device(args.device)
     rng = np.random.default_rng(0)
     print(describe(device))
+    if args.defaults:
+        defaults(args.threads)
+        return
 
     n_rows, width = (2048, 256) if args.quick else (16512, REPORT["width"])
     X = rng.normal(size=(n_rows, REPORT["n_features"]))
