@@ -78,6 +78,15 @@ class _Rows(NamedTuple):
         w = self.sample_weight
         return len(self.y) if w is None else float(np.sum(w))
 
+    def split(self, fraction, rng):
+        """These rows without a random ``fraction`` of them (at least one
+        row), and that fraction: the training and the held-out rows."""
+        n_samples = len(self.y)
+        n_held_out = min(max(1, round(fraction * n_samples)), n_samples - 1)
+        perm = rng.permutation(n_samples)
+        train, held_out = np.sort(perm[n_held_out:]), np.sort(perm[:n_held_out])
+        return self.take(train), self.take(held_out)
+
 
 class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     """Fit, input validation and the Monte Carlo passes of both estimators.
@@ -301,13 +310,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         """
         if not self._needs_held_out():
             return rows, None
-        n_samples = len(rows.y)
-        n_held_out = round(self.validation_fraction * n_samples)
-        n_held_out = min(max(1, n_held_out), n_samples - 1)
-        perm = rng.permutation(n_samples)
-        return rows.take(np.sort(perm[n_held_out:])), rows.take(
-            np.sort(perm[:n_held_out])
-        )
+        return rows.split(self.validation_fraction, rng)
 
     def _runner_and_masks(self, n_passes=None, seed=None):
         """The pass runner on the fitted network and the masks of the passes.

@@ -98,7 +98,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
         noise = candidates[0][1]
         est._chosen = {} if getattr(est, "noise", None) != "auto" else {"noise": noise}
         return
-    train, held_out = _split(est, rows, rng)
+    train, held_out = rows.split(est.validation_fraction, rng)
     budget = _epoch_budget(est, train.n_train())
     stops_early = est.max_epochs == "auto" or est.early_stopping
     patience = _patience(est, budget) if stops_early else None
@@ -114,7 +114,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     runner = _make_runner(net.module_)
     scored = est._score_candidates(runner, masks, held_out, candidates)
     best = int(np.argmax([score for score, _ in scored]))
-    epochs = stopping.best_epochs(len(candidates)) if stopping else None
+    epochs = stopping.best_epochs() if stopping else None
     _record(est, candidates, scored, best, epochs, budget, stopping)
     _say(net, est.candidate_scores_, best)
 
@@ -133,13 +133,6 @@ def _say(net, scores, best):
         epochs = scores["n_epochs"][c]
         lines.append(f"  {what}: {score:.4f} after {epochs} epochs{mark}")
     print_log.sink("\n".join(lines))
-
-
-def _split(est, rows, rng):
-    n_samples = len(rows.y)
-    n_held_out = min(max(1, round(est.validation_fraction * n_samples)), n_samples - 1)
-    perm = rng.permutation(n_samples)
-    return rows.take(np.sort(perm[n_held_out:])), rows.take(np.sort(perm[:n_held_out]))
 
 
 def _record(est, candidates, scored, best, epochs, budget, stopping):
@@ -380,7 +373,7 @@ class _MemberStopping(_EarlyStopping):
         w = self.sample_weight.double()
         return ((rows * w).sum(dim=1) / w.sum()).cpu()
 
-    def best_epochs(self, n_candidates):
+    def best_epochs(self):
         """Each member's best epoch (from 1): the epochs its refit trains."""
         return [max(1, int(e)) for e in self.best_epoch_]
 
@@ -409,7 +402,7 @@ class _OneStopping(_EarlyStopping):
             if loss < best:
                 self.best_epoch_ = len(self.history_)
 
-    def best_epochs(self, n_candidates):
+    def best_epochs(self):
         return [max(1, getattr(self, "best_epoch_", len(self.history_)))]
 
     def scores_of(self, m):

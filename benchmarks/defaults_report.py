@@ -1,0 +1,83 @@
+"""The defaults that choose on held-out rows against the earlier releases'.
+
+Reads, per data set, a results file of ``benchmarks/peers.py`` run before the
+"auto" defaults (``benchmarks/results/peers_<set>.json``: every method) and
+one run with them (``--methods mcd``, ``benchmarks/results/defaults_<set>.json``)
+and prints the Markdown table of ``RESULTS_peers.md``'s section on the
+defaults: the earlier ``MCDropoutRegressor()``, the new one and, on each
+metric, the best of the earlier MC dropout variants (``mcd-het``,
+``mcd-concrete``, ``mcd-ens5`` and the earlier defaults).
+
+    python benchmarks/defaults_report.py yacht energy bostonHousing \\
+        concrete wine-quality-red california
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+VARIANTS = ("mcd", "mcd-het", "mcd-concrete", "mcd-ens5")
+# Metric key, header, the best is the smallest (True) or closest to 0.95.
+COLUMNS = (
+    ("rmse", "RMSE", True),
+    ("gaussian_nll", "NLL", True),
+    ("nll", "NLL, own density", True),
+    ("coverage_95", "95% cov.", False),
+    ("fit_time", "fit s", True),
+)
+
+
+def _stats(result, method, key):
+    stats = result["summary"][method].get(key)
+    return None if stats is None else (stats["mean"], stats["se"])
+
+
+def _best(result, key, smallest):
+    values = [
+        (v[0], m)
+        for m in VARIANTS
+        if m in result["summary"] and (v := _stats(result, m, key)) is not None
+    ]
+    if not smallest:
+        return min(values, key=lambda vm: abs(vm[0] - 0.95))
+    return min(values)
+
+
+def _worst_quintile(result, method):
+    by_bin = result["summary"][method]["coverage_95_by_bin"]["mean"]
+    return min(by_bin)
+
+
+def row(name):
+    old = json.loads((RESULTS / f"peers_{name}.json").read_text())
+    new = json.loads((RESULTS / f"defaults_{name}.json").read_text())
+    cells = [f"{name} ({new['n_splits']} split{'s' * (new['n_splits'] > 1)})"]
+    for key, _, smallest in COLUMNS:
+        before = _stats(old, "mcd", key)
+        after = _stats(new, "mcd", key)
+        best, method = _best(old, key, smallest)
+        digits = 1 if key == "fit_time" else 3
+        cells.append(
+            f"{before[0]:.{digits}f} / **{after[0]:.{digits}f} ± {after[1]:.{digits}f}**"
+            f" / {best:.{digits}f} ({method})"
+        )
+    cells.append(
+        f"{_worst_quintile(old, 'mcd'):.2f} / **{_worst_quintile(new, 'mcd'):.2f}**"
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="+", help="data sets, as in the results files")
+    args = parser.parse_args(argv)
+    headers = [h for _, h, _ in COLUMNS] + ["worst quintile, 95% cov."]
+    print("| data set | " + " | ".join(headers) + " |")
+    print("|---" * (len(headers) + 1) + "|")
+    for name in args.names:
+        print(row(name))
+
+
+if __name__ == "__main__":
+    main()
