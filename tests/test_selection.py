@@ -1,0 +1,145 @@
+"""What fit chooses on held-out rows when parameters are "auto"."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import norm
+
+from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
+from sklearn_mcdropout._selection import _AUTO_RATES, _epoch_budget
+from sklearn_mcdropout.metrics import gaussian_nll
+
+rng = np.random.default_rng(0)
+X = rng.uniform(-2, 2, size=(300, 2))
+y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] + 0.2 * rng.normal(size=300)
+# A small, fast choice: the candidates trained for a few epochs.
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=15, n_passes=30, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def chosen():
+    return MCDropoutRegressor(**FAST).fit(X, y)
+
+
+def test_every_candidate_is_scored_and_the_best_is_kept(chosen):
+    scores = chosen.candidate_scores_
+    n = 2 * len(_AUTO_RATES)
+    assert all(len(values) == n for values in scores.values())
+    assert sorted(set(scores["noise"])) == ["heteroscedastic", "homoscedastic"]
+    np.testing.assert_array_equal(scores["dropout"][: n // 2], _AUTO_RATES)
+    best = np.argmax(scores["held_out_log_likelihood"])
+    assert chosen.noise_ == scores["noise"][best]
+    assert np.all(chosen.dropout_ == scores["dropout"][best])
+    # Fifteen epochs given: every candidate trains them, and so does the refit.
+    assert np.all(scores["n_epochs"] == 15)
+    assert chosen.n_iter_ == 15
+    homoscedastic = scores["noise"] == "homoscedastic"
+    assert np.all(scores["tau"][homoscedastic] > 0)
+    assert np.all(np.isnan(scores["tau"][~homoscedastic]))
+    if chosen.noise_ == "homoscedastic":
+        assert chosen.tau_ == scores["tau"][best]
+
+
+def test_the_choice_is_a_function_of_random_state(chosen):
+    again = MCDropoutRegressor(**FAST).fit(X, y)
+    for key, values in chosen.candidate_scores_.items():
+        np.testing.assert_array_equal(again.candidate_scores_[key], values)
+    np.testing.assert_array_equal(again.predict(X[:20]), chosen.predict(X[:20]))
+    other = MCDropoutRegressor(**{**FAST, "random_state": 1}).fit(X, y)
+    scores = other.candidate_scores_["held_out_log_likelihood"]
+    assert not np.array_equal(
+        scores, chosen.candidate_scores_["held_out_log_likelihood"]
+    )
+
+
+def test_explicit_values_are_kept_and_nothing_is_chosen():
+    est = MCDropoutRegressor(
+        **{**FAST, "dropout": 0.05, "noise": "homoscedastic", "tau": 10.0}
+    ).fit(X, y)
+    assert not hasattr(est, "candidate_scores_")
+    assert est.dropout_.tolist() == [0.05]
+    assert est.noise_ == "homoscedastic"
+    assert est.tau_ == 10.0
+    assert est.n_iter_ == 15
+    # A numeric tau rules out the heteroscedastic model: the rate alone.
+    rate_only = MCDropoutRegressor(**{**FAST, "tau": 10.0}).fit(X, y)
+    assert set(rate_only.candidate_scores_["noise"]) == {"homoscedastic"}
+    assert rate_only.get_params()["dropout"] == "auto"  # parameters untouched
+
+
+def test_auto_epochs_stop_each_candidate_at_its_best():
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(16,), n_passes=30, noise="homoscedastic",
+        max_epochs="auto", random_state=0,
+    ).fit(X[:100], y[:100])  # fmt: skip
+    epochs = est.candidate_scores_["n_epochs"]
+    budget = _epoch_budget(est, 90)
+    assert np.all((epochs >= 1) & (epochs <= budget))
+    best = np.argmax(est.candidate_scores_["held_out_log_likelihood"])
+    assert est.n_iter_ == epochs[best]
+    assert len(est.loss_curve_) == est.n_iter_
+
+
+def test_epoch_budget_gives_small_data_more_epochs():
+    est = MCDropoutRegressor()
+    assert _epoch_budget(est, 300) == 2000  # 5 batches of 64: the ceiling
+    assert _epoch_budget(est, 16_512) == 78  # 259 batches: 20,000 steps
+    assert _epoch_budget(est, 10**7) == 20
+    assert _epoch_budget(MCDropoutRegressor(max_epochs=7), 300) == 7
+
+
+def test_tau_fits_the_mixture_so_it_is_no_comb():
+    # The held-out likelihood of the mixture of the passes' Gaussians, not of
+    # a Gaussian of its moments: the mixture's own NLL stays near the
+    # Gaussian NLL of its two moments.
+    X_test = rng.uniform(-2, 2, size=(200, 2))
+    y_test = np.sin(2 * X_test[:, 0]) + 0.5 * X_test[:, 1] + 0.2 * rng.normal(size=200)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(32,), dropout=0.1, noise="homoscedastic", max_epochs=30,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    passes = est.predict_passes(X_test)
+    log_pdf = norm.logpdf(y_test[:, None], passes, np.sqrt(1 / est.tau_))
+    mixture_nll = -np.mean(logsumexp(log_pdf, axis=1) - np.log(passes.shape[1]))
+    mean, std = est.predict(X_test, return_std=True)
+    assert abs(mixture_nll - gaussian_nll(y_test, mean, std)) < 0.05
+
+
+def test_partial_fit_has_nothing_to_choose_on():
+    est = MCDropoutRegressor(hidden_layer_sizes=(8,), n_passes=10, random_state=0)
+    est.partial_fit(X, y)
+    assert est.dropout_.tolist() == [0.1]
+    assert est.noise_ == "homoscedastic"
+    assert est.n_iter_ == 1
+    assert not hasattr(est, "candidate_scores_")
+
+
+def test_custom_module_chooses_its_training_length_alone():
+    from torch import nn
+
+    module = nn.Sequential(
+        nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 1)
+    )
+    est = MCDropoutRegressor(module=module, n_passes=20, random_state=0)
+    est.fit(X[:100], y[:100])
+    assert est.noise_ == "homoscedastic"
+    assert est.dropout_.tolist() == [pytest.approx(0.2)]
+    assert est.n_iter_ == est.candidate_scores_["n_epochs"][0]
+    assert np.isnan(est.candidate_scores_["dropout"][0])
+
+
+def test_classifier_chooses_its_rate_by_held_out_log_loss():
+    labels = (y > 0).astype(int)
+    clf = MCDropoutClassifier(**FAST).fit(X, labels)
+    scores = clf.candidate_scores_
+    assert len(scores["dropout"]) == len(_AUTO_RATES)
+    assert np.all(scores["held_out_log_likelihood"] < 0)  # minus a log loss
+    best = np.argmax(scores["held_out_log_likelihood"])
+    assert clf.dropout_[0] == scores["dropout"][best]
+
+
+def test_verbose_says_what_was_chosen_and_why(capsys):
+    MCDropoutRegressor(**{**FAST, "max_epochs": 2, "verbose": 1}).fit(X, y)
+    out = capsys.readouterr().out
+    assert "Held-out log-likelihood of each candidate" in out
+    assert out.count("<- chosen") == 1
