@@ -57,10 +57,10 @@ def row(name):
         before = _stats(old, "mcd", key)
         after = _stats(new, "mcd", key)
         best, method = _best(old, key, smallest)
-        digits = 1 if key == "fit_time" else 3
+        d = 1 if key == "fit_time" else 3
         cells.append(
-            f"{before[0]:.{digits}f} / **{after[0]:.{digits}f} ± {after[1]:.{digits}f}**"
-            f" / {best:.{digits}f} ({method})"
+            f"{before[0]:.{d}f} / **{after[0]:.{d}f} ± {after[1]:.{d}f}**"
+            f" / {best:.{d}f} ({method})"
         )
     cells.append(
         f"{_worst_quintile(old, 'mcd'):.2f} / **{_worst_quintile(new, 'mcd'):.2f}**"
