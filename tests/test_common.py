@@ -55,6 +55,18 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+# The defaults, whose fit chooses dropout, noise and epochs on held-out rows
+# (up to 2,000 epochs of eight candidates on the checks' small data sets):
+# about 6 minutes of CPU, so not in the default run; `pytest -m slow` runs them.
+@pytest.mark.slow
+@parametrize_with_checks(
+    [MCDropoutRegressor(random_state=0), MCDropoutClassifier(random_state=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible_defaults(estimator, check):
+    check(estimator)
+
+
 _NO_TRAINING_NOISE = dict(dropout=0.0, batch_size=10_000)
 
 
