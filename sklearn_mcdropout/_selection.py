@@ -313,7 +313,23 @@ class _CandidateLoss(torch.nn.Module):
         return losses
 
 
-class _MemberStopping(_EarlyStopping):
+class _Recording(_EarlyStopping):
+    """Early stopping on the held-out ``_Rows`` that keeps every epoch's
+    held-out losses (``history_``: floats, or a tensor per epoch, one loss
+    per member)."""
+
+    def __init__(self, held_out, n_iter_no_change, tol, device):
+        w = held_out.sample_weight
+        w = None if w is None else torch.as_tensor(w, device=device)
+        super().__init__(held_out.X, held_out.y, w, n_iter_no_change, tol)
+        self.history_ = []
+
+    def scores_of(self, m):
+        """Member (candidate) m's held-out scores, minus its loss, by epoch."""
+        return [-float(np.atleast_1d(loss)[m]) for loss in self.history_]
+
+
+class _MemberStopping(_Recording):
     """Early stopping of each member on its own held-out loss.
 
     As :class:`~._training._EarlyStopping`, per member: after each epoch the
@@ -322,12 +338,6 @@ class _MemberStopping(_EarlyStopping):
     once no member has improved by ``tol`` for more than ``n_iter_no_change``
     epochs. ``best_epochs`` and ``scores_of`` give what ``_choose`` records.
     """
-
-    def __init__(self, held_out, n_iter_no_change, tol, device):
-        w = held_out.sample_weight
-        w = None if w is None else torch.as_tensor(w, device=device)
-        super().__init__(held_out.X, held_out.y, w, n_iter_no_change, tol)
-        self.history_ = []
 
     def on_train_begin(self, net, **kwargs):
         params = dict(net.module_.named_parameters())
@@ -360,37 +370,17 @@ class _MemberStopping(_EarlyStopping):
         self.X = self.y = self.sample_weight = self.best_state_ = None
 
     def _member_losses(self, net):
-        module = net.module_
-        module.eval()
-        try:
-            with torch.no_grad():
-                rows = net.criterion_.member_row_losses(module(self.X), self.y)
-        finally:
-            module.train()
-        rows = rows.double()
-        if self.sample_weight is None:
-            return rows.mean(dim=1).cpu()
-        w = self.sample_weight.double()
-        return ((rows * w).sum(dim=1) / w.sum()).cpu()
+        rows = self._row_losses(net, "member_row_losses")
+        return self._weighted_mean(rows).cpu()
 
     def best_epochs(self):
         """Each member's best epoch (from 1): the epochs its refit trains."""
         return [max(1, int(e)) for e in self.best_epoch_]
 
-    def scores_of(self, m):
-        """Member m's held-out scores, minus its loss, epoch by epoch."""
-        return [-float(losses[m]) for losses in self.history_]
 
-
-class _OneStopping(_EarlyStopping):
+class _OneStopping(_Recording):
     """The estimator's early stopping of one network, with what ``_choose``
     records: the best epoch and the held-out scores of every epoch."""
-
-    def __init__(self, held_out, n_iter_no_change, tol, device):
-        w = held_out.sample_weight
-        w = None if w is None else torch.as_tensor(w, device=device)
-        super().__init__(held_out.X, held_out.y, w, n_iter_no_change, tol)
-        self.history_ = []
 
     def on_epoch_end(self, net, **kwargs):
         best = self.best_loss_
@@ -404,6 +394,3 @@ class _OneStopping(_EarlyStopping):
 
     def best_epochs(self):
         return [max(1, getattr(self, "best_epoch_", len(self.history_)))]
-
-    def scores_of(self, m):
-        return [-float(loss) for loss in self.history_]

@@ -270,17 +270,25 @@ class _EarlyStopping(Callback):
         self.X = self.y = self.sample_weight = self.best_state_ = None
 
     def _held_out_loss(self, net):
+        return float(self._weighted_mean(self._row_losses(net, "row_losses")))
+
+    def _row_losses(self, net, method):
+        """The criterion's ``method`` on the held-out rows, dropout off."""
         module = net.module_
         module.eval()
         try:
             with torch.no_grad():
-                rows = net.criterion_.row_losses(module(self.X), self.y).double()
+                rows = getattr(net.criterion_, method)(module(self.X), self.y)
         finally:
             module.train()
+        return rows.double()
+
+    def _weighted_mean(self, rows):
+        """The mean over the held-out rows (the last axis), weighted."""
         if self.sample_weight is None:
-            return float(rows.mean())
+            return rows.mean(dim=-1)
         w = self.sample_weight.double()
-        return float((rows * w).sum() / w.sum())
+        return (rows * w).sum(dim=-1) / w.sum()
 
 
 class _Regularised:
