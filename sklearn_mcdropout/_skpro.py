@@ -5,6 +5,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.utils import check_random_state
 
 from ._regressor import MCDropoutRegressor
 from .metrics._mixture import _energy, _quantiles, _self_energy
@@ -111,6 +112,42 @@ class _PassMixture(NormalMixture):
             return np.where(interior[:, j], q, np.where(p[:, j] <= 0, -np.inf, np.inf))
 
         return self._by_output(quantile)
+
+    def sample(self, n_samples=None):
+        """Sample from the distribution, as NormalMixture.sample, vectorised.
+
+        Each draw of a row picks one component (one pass) for all of its
+        columns, as the targets of a pass share its dropout masks. Like
+        skpro's distributions, it draws from NumPy's global random state.
+
+        Parameters
+        ----------
+        n_samples : int, default=None
+            Number of samples; None draws one, in the shape of ``self``.
+
+        Returns
+        -------
+        pd.DataFrame or float
+            The samples, with a MultiIndex (sample, row) if ``n_samples``
+            is given.
+        """
+        n = 1 if n_samples is None else n_samples
+        n_rows, n_components, n_outputs = self._mu.shape
+        rng = check_random_state(None)  # NumPy's global RandomState
+        rows = np.arange(n_rows)
+        picked = rng.randint(n_components, size=(n, n_rows))
+        draws = self._mu[rows, picked] + self._sigma[rows, picked] * (
+            rng.standard_normal((n, n_rows, n_outputs))
+        )
+        draws = draws.reshape(n * n_rows, n_outputs)
+        if self.ndim == 0:
+            if n_samples is None:
+                return float(draws[0, 0])
+            return pd.DataFrame(draws, columns=pd.RangeIndex(1))
+        index = self.index
+        if n_samples is not None:
+            index = pd.MultiIndex.from_product([pd.RangeIndex(n), self.index])
+        return pd.DataFrame(draws, index=index, columns=self.columns)
 
     def _iloc(self, rowidx=None, colidx=None):
         subset = super()._iloc(rowidx=rowidx, colidx=colidx)

@@ -20,6 +20,7 @@ pytest.importorskip("skpro")
 
 from sklearn.linear_model import LinearRegression
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
 from skpro.distributions import NormalMixture
 from skpro.metrics import CRPS
 from skpro.regression.compose import Pipeline
@@ -152,6 +153,8 @@ def test_several_targets(fitted_two_targets):
         y_lower, y_upper = mixture_interval(mu[:, j], sigma[:, j], confidence=0.9)
         assert_allclose(interval[(name, 0.9, "lower")], y_lower, rtol=1e-10)
         assert_allclose(interval[(name, 0.9, "upper")], y_upper, rtol=1e-10)
+    assert_allclose(reg.predict(X), y_pred.mean(), rtol=1e-5)
+    assert_allclose(reg.predict_var(X), y_pred.var(), rtol=1e-5)
     # skpro's energy of a row sums over its columns.
     expected = sum(
         crps_mixture(y[name], mu[:, j], sigma[:, j])
@@ -159,6 +162,27 @@ def test_several_targets(fitted_two_targets):
     )
     crps = y_pred.energy(y) - y_pred.energy() / 2
     assert_allclose(crps["energy"].mean(), expected, rtol=1e-10)
+
+
+def test_sample_draws_from_the_mixture():
+    """Two well separated components: half the draws near each mean."""
+    mu = np.tile([[-10.0], [10.0]], (3, 1, 2))  # (3 rows, 2 components, 2 outputs)
+    y_pred = _PassMixture(mu=mu, sigma=np.full(mu.shape, 0.1))
+    global_rng = check_random_state(None)
+    state = global_rng.get_state()
+    global_rng.seed(0)
+    try:
+        draws = y_pred.sample(2000)
+    finally:
+        global_rng.set_state(state)
+    assert draws.shape == (6000, 2)
+    assert draws.index.nlevels == 2
+    high = draws.to_numpy() > 0
+    assert abs(high.mean() - 0.5) < 0.03
+    # The columns of a draw come from one component.
+    np.testing.assert_array_equal(high[:, 0], high[:, 1])
+    assert_allclose(np.abs(draws.to_numpy()).mean(), 10, rtol=0.01)
+    assert y_pred.sample().shape == (3, 2)
 
 
 def test_update_trains_one_more_epoch(fitted):
