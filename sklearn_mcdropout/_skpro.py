@@ -27,11 +27,12 @@ class _PassMixture(NormalMixture):
 
     Row i, column j is the equal-weight mixture of the Gaussians
     ``N(mu[i, k, j], sigma[i, k, j]**2)``, k over the passes (and members).
-    NormalMixture's own self-energy ``E|X - X'|`` is ``2 sqrt(2 mean(sigma**2)
-    / pi)`` (skpro 2.16), which is off by sqrt(2) for one component and blind
-    to the spread of the means, so its CRPS is wrong; here the energies are
-    the closed forms of :func:`~sklearn_mcdropout.metrics.crps_mixture`, and
-    the quantiles those of :func:`~sklearn_mcdropout.metrics.mixture_quantiles`.
+    NormalMixture's own self-energy ``E|X - X'|`` (skpro 2.15.1 to 2.16.0)
+    is ``2 sqrt(2 mean(sigma**2) / pi)``, off by sqrt(2) for one component
+    and blind to the spread of the means, so its CRPS is wrong; here the
+    energies are the closed forms of
+    :func:`~sklearn_mcdropout.metrics.crps_mixture`, and the quantiles those
+    of :func:`~sklearn_mcdropout.metrics.mixture_quantiles`.
 
     Parameters
     ----------
@@ -223,7 +224,7 @@ class MCDropoutProbaRegressor(BaseProbaRegressor):
     weights. Its ``energy`` and hence its CRPS are exact (Grimit et al.
     2006): ``E|X - X'| = mean_k mean_l A(mu_k - mu_l, sigma_k**2 +
     sigma_l**2)`` with ``A(m, s**2) = E|N(m, s**2)|``, where skpro's
-    ``NormalMixture`` (2.16) uses ``2 sqrt(2 mean(sigma**2) / pi)``, too
+    ``NormalMixture`` (2.15.1 to 2.16.0) uses ``2 sqrt(2 mean(sigma**2) / pi)``, too
     large by sqrt(2) for one component and blind to the spread of the
     means. Its cost grows as the square of the number of components. Its
     quantiles are solved to ``|cdf(q) - alpha| <= 1e-12``, as
