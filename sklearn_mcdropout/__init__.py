@@ -1,5 +1,7 @@
 """Monte Carlo dropout networks with predictive uncertainty for scikit-learn."""
 
+import importlib
+
 from ._base import MAX_ABS_INPUT, MAX_STORED_PASS_VALUES
 from ._classifier import MCDropoutClassifier
 from ._concrete import ConcreteDropout
@@ -19,3 +21,18 @@ __all__ = [
     "load_california_housing",
     "predict_partitions",
 ]
+
+# Public objects of the optional extras, imported on first access so that the
+# package imports without them: ``from sklearn_mcdropout import
+# MCDropoutProbaRegressor`` needs skpro (the skpro extra).
+_LAZY = {"MCDropoutProbaRegressor": "._skpro"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

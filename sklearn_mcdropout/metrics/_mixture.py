@@ -94,26 +94,42 @@ def _abs_moment(m, s):
     return a
 
 
-def _crps(y_true, mu, s):
-    """CRPS of each row's equal-weight mixture of ``N(mu_k, s_k**2)`` at y."""
+def _energy(y, mu, s):
+    """``E|X - y|`` for X each row's equal-weight mixture of ``N(mu_k, s_k**2)``."""
+    energy = np.empty(len(y))
+    for rows in _chunks(len(y), mu.shape[1]):
+        energy[rows] = _abs_moment(y[rows, np.newaxis] - mu[rows], s[rows]).mean(axis=1)
+    return energy
+
+
+def _self_energy(mu, s):
+    """``E|X - X'|`` for X, X' independent draws of each row's mixture.
+
+    ``mean_k mean_l A(mu_k - mu_l, s_k**2 + s_l**2)``: A is even in its first
+    argument, so the pairs k < l count twice; ``A(0, 2 s_k**2) = 2 s_k / sqrt(pi)``.
+    """
     n_components = mu.shape[1]
     i, j = np.triu_indices(n_components, k=1)
-    crps = np.empty(len(y_true))
-    for rows in _chunks(len(y_true), max(len(i), n_components)):
+    energy = np.empty(len(mu))
+    for rows in _chunks(len(mu), max(len(i), n_components)):
         m, v = mu[rows], s[rows]
-        # CRPS(F, y) = sum_k w_k A(y - mu_k, s_k^2)
-        #   - 1/2 sum_k sum_l w_k w_l A(mu_k - mu_l, s_k^2 + s_l^2)
-        # (Grimit et al. 2006) with w = 1/K. A is even in its first
-        # argument, so the pairs k < l count twice; A(0, 2 s_k^2) = 2 s_k / sqrt(pi).
-        error = _abs_moment(y_true[rows, np.newaxis] - m, v).mean(axis=1)
         d = m[:, i]
         d -= m[:, j]
         v_pair = v[:, i]
         v_pair = np.hypot(v_pair, v[:, j], out=v_pair)
         pairs = _abs_moment(d, v_pair)
         spread = 2 * pairs.sum(axis=1) + 2 / np.sqrt(np.pi) * v.sum(axis=1)
-        crps[rows] = error - spread / (2 * n_components**2)
-    return crps
+        energy[rows] = spread / n_components**2
+    return energy
+
+
+def _crps(y_true, mu, s):
+    """CRPS of each row's equal-weight mixture of ``N(mu_k, s_k**2)`` at y."""
+    # CRPS(F, y) = E|X - y| - 1/2 E|X - X'|
+    #   = sum_k w_k A(y - mu_k, s_k^2)
+    #     - 1/2 sum_k sum_l w_k w_l A(mu_k - mu_l, s_k^2 + s_l^2)
+    # (Grimit et al. 2006) with w = 1/K.
+    return _energy(y_true, mu, s) - 0.5 * _self_energy(mu, s)
 
 
 def _cdf(y, mu, s):
@@ -171,24 +187,28 @@ def _solve(alpha, mu, s, lo, hi, x):
 
 
 def _quantiles(mu, s, alphas):
-    """Quantiles ``alphas`` of each row's mixture, (n_samples, n_quantiles)."""
-    z = ndtri(alphas)[:, np.newaxis]
-    quantiles = np.empty((len(mu), len(alphas)))
-    for rows in _chunks(len(mu), len(alphas) * mu.shape[1]):
+    """Quantiles of each row's mixture, (n_samples, n_quantiles).
+
+    ``alphas`` of shape (n_quantiles,), the same levels for every row, or
+    (n_samples, n_quantiles), levels of each row.
+    """
+    alphas = np.broadcast_to(alphas, (len(mu), np.shape(alphas)[-1]))
+    z = ndtri(alphas)
+    quantiles = np.empty(alphas.shape)
+    for rows in _chunks(len(mu), alphas.shape[1] * mu.shape[1]):
         m, v = mu[rows], s[rows]
         # Each component's alpha-quantile mu_k + s_k z brackets the mixture's:
         # every component's CDF is <= alpha below the least, >= alpha above the
         # greatest. Newton starts from the quantile of the moment-matched
         # Gaussian, clipped into the bracket.
-        component = v[:, np.newaxis, :] * z
+        component = v[:, np.newaxis, :] * z[rows, :, np.newaxis]
         component += m[:, np.newaxis, :]
         lo, hi = component.min(axis=-1), component.max(axis=-1)
         del component
         mean = m.mean(axis=1, keepdims=True)
         std = np.sqrt(m.var(axis=1, keepdims=True) + (v**2).mean(axis=1, keepdims=True))
-        start = np.clip(mean + std * z.T, lo, hi)
-        alpha = np.broadcast_to(alphas, lo.shape).copy()
-        quantiles[rows] = _solve(alpha, m, v, lo, hi, start)
+        start = np.clip(mean + std * z[rows], lo, hi)
+        quantiles[rows] = _solve(alphas[rows].copy(), m, v, lo, hi, start)
     return quantiles
 
 
