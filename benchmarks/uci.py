@@ -94,7 +94,7 @@ from sklearn_mcdropout import ConcreteDropout, MCDropoutRegressor
 
 #: Rows scored at once: the per-row log-likelihoods of a chunk (groups x taus
 #: values a row) are summed before the next, so memory is flat in the rows.
-SCORE_ROWS = 2**14
+SCORE_ROWS = 2**12
 
 
 def read_folder(folder):

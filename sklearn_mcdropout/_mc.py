@@ -48,6 +48,9 @@ _BATCHED_MAX_MACS = 2**21
 # each) are drawn once and held; larger sets are drawn per block of passes.
 _MAX_HELD_MASK_VALUES = 2**22
 _PASS_BLOCK = 256
+# Terms of the tau grid's log-sum-exp computed at once (float64): 256 KB, in
+# the CPU's cache.
+_LSE_CHUNK = 2**15
 # A mask folds into a layer's weights only for a chunk of at least this many
 # rows, and of rows x in x out at least _MIN_PRODUCT: smaller products take
 # other kernels (measured with torch's CPU BLAS), and scaling the activations
@@ -659,10 +662,16 @@ class _LogSumExp:
                 )
                 self.top = torch.minimum(self.top, block_min)
         spread = d - self.top
-        terms = torch.empty_like(spread)
-        for k, half_tau in enumerate(self.half_tau):
-            torch.mul(spread, half_tau, out=terms).exp_()
-            self.total[k] += terms.sum(dim=0)
+        # Chunks of entries whose terms stay in the CPU's cache, per tau.
+        n_entries = spread[0].numel()
+        step = max(1, _LSE_CHUNK // spread.shape[0])
+        spread, total = spread.reshape(len(spread), -1), self.total.flatten(1)
+        for start in range(0, n_entries, step):
+            part = spread[:, start : start + step]
+            terms = torch.empty_like(part)
+            for k, half_tau in enumerate(self.half_tau):
+                torch.mul(part, half_tau, out=terms).exp_()
+                total[k, start : start + step] += terms.sum(dim=0)
 
     def _add_mixture(self, log_pdf):
         block_top = log_pdf.amax(dim=0)
