@@ -17,11 +17,11 @@ block by block where holding them would take too much memory.
 Where the T passes run: ``passes`` of a runner, chosen by
 :func:`_make_runner`, which yields the outputs of consecutive blocks of
 passes, each of shape (n_block, n_rows, n_outputs); :func:`_mc_moments`,
-:func:`_mc_samples` and :func:`_mc_class_stats` stream their statistics over
-those blocks. A runner over a chain of layers (:class:`_Chain`) computes each
-stage, a Linear layer with its activation and the dropout after it, from the
-masks of the pass; the members of an ensemble have their own runner, built on
-the same chain, in ``_members``.
+:func:`_mc_log_likelihoods`, :func:`_mc_samples` and :func:`_mc_class_stats`
+stream their statistics over those blocks. A runner over a chain of layers
+(:class:`_Chain`) computes each stage, a Linear layer with its activation
+and the dropout after it, from the masks of the pass; the members of an
+ensemble have their own runner, built on the same chain, in ``_members``.
 
 "Block" here always means a block of passes.
 """
