@@ -43,13 +43,23 @@ log[(1/T) sum_t N(y; y_t, sigma_t^2)].
 How it runs: the grid's networks of a split, one per dropout rate, are
 trained at once as one batched model (``MCDropoutRegressor(n_members=...)``
 with a list of the members' networks, each with its own rate; each starts
-from the initial weights the sequential protocol gives it), and scored from
-the passes of each member over the whole tau grid at once: one
-log-sum-exp over the passes for all taus, in float32 (against float64 the
-log-likelihoods differ by less than 1e-5; ``tests/test_uci_protocol.py``).
-The members' weight decay is the mean of their rates' (below 1e-6 on these
-sets and within 10% of each rate's). ``--sequential-grid`` trains one
-network per rate, one after another, as before; ``--per-tau-fits`` does too.
+from the initial weights the sequential protocol gives it), and each rate's
+members are scored over the whole tau grid at once. The members' weight
+decay is the mean of their rates' (below 1e-6 on these sets and within 10%
+of each rate's). ``--sequential-grid`` trains one network per rate, one
+after another, as before; ``--per-tau-fits`` does too.
+
+How it scores: validation and test are streamed, no pass stored
+(``MCDropoutRegressor._streamed_log_likelihoods``): per chunk of
+``SCORE_ROWS`` rows and block of passes, a running log-sum-exp per row,
+rate and tau (referred to the row's nearest pass, float64) and the sum of
+the passes for the MC mean, so memory is flat in the rows and the passes
+(the validation of a protein-sized split, 8,232 rows x 4 rates x 10,000
+passes, stored, would need 2.6 GB; ``tests/test_uci_memory.py``). The
+scores equal those of the stored passes to float64 rounding
+(``tests/test_uci_protocol.py``). Each split reports the seconds of its
+phases: the grid's fit, the validation scoring, the refit and the test
+scoring.
 
 ``--n-members M`` makes the model an ensemble of M MC dropout networks per
 dropout rate (deep ensembles of MC dropout networks): the grid trains M x
@@ -86,13 +96,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Parallel, delayed, parallel_backend
-from scipy.special import logsumexp
-from scipy.stats import norm
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_mcdropout import ConcreteDropout, MCDropoutRegressor
+
+#: Rows scored at once: the per-row log-likelihoods of a chunk (groups x taus
+#: values a row) are summed before the next, so memory is flat in the rows.
+SCORE_ROWS = 2**12
 
 
 def read_folder(folder):
@@ -194,66 +206,29 @@ def evaluate(model, X, y, taus=None, n_groups=1):
     members, rate-major) scored apart: a list of (RMSE, log-likelihoods)
     per group. With the heteroscedastic model, one log-likelihood: that of
     the passes' own Gaussians (``taus`` is ignored).
+
+    Streamed over blocks of passes and chunks of ``SCORE_ROWS`` rows (the
+    estimator's ``_streamed_log_likelihoods``): no pass is stored, and
+    memory does not grow with the number of passes or of rows.
     """
     est = model[-1]
-    passes, noise_std = est.predict_passes(model[0].transform(X), True)
-    groups = [
-        (_group(passes, est, g, n_groups), _group(noise_std, est, g, n_groups))
+    if est.noise == "heteroscedastic":
+        taus = None
+    elif taus is None:
+        taus = [est.tau_]
+    Xt = model[0].transform(X)
+    sq_error = log_lik = 0.0
+    for start in range(0, len(y), SCORE_ROWS):
+        rows = slice(start, start + SCORE_ROWS)
+        mean, ll = est._streamed_log_likelihoods(Xt[rows], y[rows], taus, n_groups)
+        # (rows, 1 target, groups[, taus]) summed over the rows
+        sq_error = sq_error + ((mean[:, 0] - y[rows, None]) ** 2).sum(axis=0)
+        log_lik = log_lik + ll[:, 0].sum(axis=0)
+    scores = [
+        (float(np.sqrt(sq_error[g] / len(y))), (log_lik[g] / len(y)).tolist())
         for g in range(n_groups)
     ]
-    scores = [_score(est, y, p, s, taus) for p, s in groups]
     return scores if n_groups > 1 else scores[0]
-
-
-def _group(values, est, g, n_groups):
-    """Group g's passes: columns t * M + m of its members m, as (n, T * M / G)."""
-    n_passes, n_members = est.n_passes, est.n_members
-    per_group = n_members // n_groups
-    values = values.reshape(len(values), n_passes, n_members)
-    return values[:, :, g * per_group : (g + 1) * per_group].reshape(len(values), -1)
-
-
-def _score(est, y, passes, noise_std, taus):
-    rmse = float(np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
-    if est.noise == "heteroscedastic":
-        log_pdf = norm.logpdf(y[:, None], passes, noise_std)
-        n_passes = passes.shape[1]
-        return rmse, [float(np.mean(logsumexp(log_pdf, axis=1) - np.log(n_passes)))]
-    taus = [est.tau_] if taus is None else taus
-    return rmse, log_likelihoods(y, passes, taus).tolist()
-
-
-def log_likelihoods(y, passes, taus, chunk=2**18):
-    """``mc_log_likelihood(y, passes, tau)`` for every tau of ``taus`` at once.
-
-    Per row, log (1/T) sum_t N(y; y_t, 1/tau) = -tau d_0 / 2 + log sum_t
-    exp(-tau (d_t - d_0) / 2) - log T + log(tau / (2 pi)) / 2, with d_t = (y
-    - y_t)^2 and d_0 the row's smallest: one log-sum-exp over the passes for
-    all taus, whose largest term is exp(0) = 1 (so no overflow and no search
-    for the maximum), in float32, so its error is a few float32 roundings of
-    log T whatever the size of d_0 (d_t - d_0, -tau d_0 / 2 and the sums over
-    rows in float64). In chunks of rows of at most ``chunk`` values, which
-    stay in the CPU's cache.
-    """
-    d = (y[:, None] - passes) ** 2
-    d0 = d.min(axis=1)
-    spread = torch.as_tensor(d - d0[:, None], dtype=torch.float32)
-    taus = np.asarray(taus, dtype=np.float64)
-    half_tau = torch.as_tensor(-0.5 * taus, dtype=torch.float32)
-    n_rows, n_passes = spread.shape
-    step = max(1, chunk // n_passes)
-    total = torch.zeros(len(taus), dtype=torch.float64)
-    with torch.inference_mode():
-        for start in range(0, n_rows, step):
-            part = spread[start : start + step]
-            for k in range(len(taus)):
-                terms = torch.mul(part, half_tau[k]).exp_()
-                total[k] += terms.sum(dim=1).log_().double().sum()
-    nearest = -0.5 * taus * d0.mean()
-    return (
-        nearest + total.numpy() / n_rows - np.log(n_passes)
-        + 0.5 * np.log(taus / (2 * np.pi))
-    )  # fmt: skip
 
 
 def fit_model(data, fit_idx, dropout, tau, config, seed, **extra):
@@ -287,10 +262,20 @@ def fit_and_score(data, fit_idx, score_idx, dropout, tau, taus, config, seed):
     With a list of rates, one batched fit and a (RMSE, log-likelihoods) per
     rate.
     """
+    return _timed_fit_and_score(
+        data, fit_idx, score_idx, dropout, tau, taus, config, seed
+    )[0]
+
+
+def _timed_fit_and_score(data, fit_idx, score_idx, dropout, tau, taus, config, seed):
+    """``fit_and_score``'s scores, the fit's seconds and the scoring's."""
+    start = time.perf_counter()
     model = fit_model(data, fit_idx, dropout, tau, config, seed)
+    fitted = time.perf_counter()
     n_groups = len(dropout) if isinstance(dropout, list) else 1
     X, y = data["X"][score_idx], data["y"][score_idx]
-    return evaluate(model, X, y, taus, n_groups=n_groups)
+    scores = evaluate(model, X, y, taus, n_groups=n_groups)
+    return scores, fitted - start, time.perf_counter() - fitted
 
 
 def tau_grid(tau_values, n_fine):
@@ -303,7 +288,9 @@ def tau_grid(tau_values, n_fine):
 def run_concrete_split(data, k, config, seed):
     """One fit with learned dropout rates on the training split, then the test."""
     train, test = data["splits"][k]
+    start = time.perf_counter()
     model = fit_model(data, train, "concrete", None, config, seed + k)
+    fitted = time.perf_counter()
     rmse, (ll,) = evaluate(model, data["X"][test], data["y"][test])
     est = model[-1]
     return {
@@ -312,6 +299,10 @@ def run_concrete_split(data, k, config, seed):
         "tau": getattr(est, "tau_", None),
         "rmse": rmse,
         "ll": ll,
+        "seconds": {
+            "fit": fitted - start,
+            "test_scoring": time.perf_counter() - fitted,
+        },
     }
 
 
@@ -331,21 +322,29 @@ def run_split(data, k, config, n_jobs, seed):
     batched = not (config["per_tau_fits"] or config.get("sequential_grid"))
     if batched and len(fits) > 1:
         rates, tau_train = [p for p, _, _ in fits], fits[0][1]
-        scores = fit_and_score(
-            data, fit_idx, val_idx, rates, tau_train, fits[0][2], config, seed + k
-        )
+        timed = [
+            _timed_fit_and_score(
+                data, fit_idx, val_idx, rates, tau_train, fits[0][2], config, seed + k
+            )
+        ]
+        scores = timed[0][0]
     else:
-        scores = Parallel(n_jobs=n_jobs)(
-            delayed(fit_and_score)(data, fit_idx, val_idx, p, t, ts, config, seed + k)
+        timed = Parallel(n_jobs=n_jobs)(
+            delayed(_timed_fit_and_score)(
+                data, fit_idx, val_idx, p, t, ts, config, seed + k
+            )
             for p, t, ts in fits
         )
+        scores = [score for score, _, _ in timed]
     candidates = [
         (ll, p, tau)
         for (p, _, ts), (_, lls) in zip(fits, scores, strict=True)
         for tau, ll in zip(ts, lls, strict=True)
     ]
     val_ll, dropout, tau = max(candidates)
-    rmse, (ll,) = fit_and_score(data, train, test, dropout, tau, None, config, seed + k)
+    (rmse, (ll,)), refit, test_scoring = _timed_fit_and_score(
+        data, train, test, dropout, tau, None, config, seed + k
+    )
     return {
         "split": k,
         "dropout": dropout,
@@ -353,6 +352,13 @@ def run_split(data, k, config, n_jobs, seed):
         "validation_ll": val_ll,
         "rmse": rmse,
         "ll": ll,
+        # summed over the grid's fits where they run in parallel
+        "seconds": {
+            "grid_fit": sum(fit for _, fit, _ in timed),
+            "validation_scoring": sum(score for _, _, score in timed),
+            "refit": refit,
+            "test_scoring": test_scoring,
+        },
     }
 
 
@@ -551,7 +557,9 @@ def _report(data, r, n_done, n_splits, start):
         f"dropout {np.round(r['dropout'], 4).tolist()}, "
         f"tau {r['tau'] or float('nan'):.4g}, "
         f"test RMSE {r['rmse']:.3f}, test LL {r['ll']:.3f} "
-        f"({time.perf_counter() - start:.0f} s)",
+        f"({time.perf_counter() - start:.0f} s; "
+        + ", ".join(f"{phase} {s:.0f} s" for phase, s in r["seconds"].items())
+        + ")",
         file=sys.stderr,
         flush=True,
     )

@@ -17,11 +17,11 @@ block by block where holding them would take too much memory.
 Where the T passes run: ``passes`` of a runner, chosen by
 :func:`_make_runner`, which yields the outputs of consecutive blocks of
 passes, each of shape (n_block, n_rows, n_outputs); :func:`_mc_moments`,
-:func:`_mc_samples` and :func:`_mc_class_stats` stream their statistics over
-those blocks. A runner over a chain of layers (:class:`_Chain`) computes each
-stage, a Linear layer with its activation and the dropout after it, from the
-masks of the pass; the members of an ensemble have their own runner, built on
-the same chain, in ``_members``.
+:func:`_mc_log_likelihoods`, :func:`_mc_samples` and :func:`_mc_class_stats`
+stream their statistics over those blocks. A runner over a chain of layers
+(:class:`_Chain`) computes each stage, a Linear layer with its activation
+and the dropout after it, from the masks of the pass; the members of an
+ensemble have their own runner, built on the same chain, in ``_members``.
 
 "Block" here always means a block of passes.
 """
@@ -48,6 +48,9 @@ _BATCHED_MAX_MACS = 2**21
 # each) are drawn once and held; larger sets are drawn per block of passes.
 _MAX_HELD_MASK_VALUES = 2**22
 _PASS_BLOCK = 256
+# Terms of the tau grid's log-sum-exp computed at once (float64): 256 KB, in
+# the CPU's cache.
+_LSE_CHUNK = 2**15
 # A mask folds into a layer's weights only for a chunk of at least this many
 # rows, and of rows x in x out at least _MIN_PRODUCT: smaller products take
 # other kernels (measured with torch's CPU BLAS), and scaling the activations
@@ -593,39 +596,101 @@ def _mc_log_likelihoods(runner, masks, X, y, components, precisions, n_groups=1)
     """
     per_group = masks.n_members // n_groups
     n_per_group = masks.n_components // n_groups
-    log_tau = torch.as_tensor(np.log(precisions), dtype=torch.float64, device=X.device)
-    tau = log_tau.exp()
     mean = loglik = None
     for rows, pass_outputs in _mc_chunks(runner, X, masks):
         y_rows = torch.as_tensor(y[rows], dtype=torch.float64, device=X.device)
-        top = total = s_mu = None
+        s_mu, lse = None, None
         for out in pass_outputs:
             mu, var = components(out.double())
             # (passes, members, rows, targets) -> (passes x members of a
             # group, groups, rows, targets): component t * M + m is member m's.
             shape = (-1, n_groups, per_group, *mu.shape[1:])
             mu = mu.reshape(shape).transpose(1, 2).flatten(0, 1)
-            d = (y_rows - mu).square()
-            if var is None:
-                log_pdf = -0.5 * d.unsqueeze(-1) * tau + 0.5 * log_tau
-            else:
+            if var is not None:
                 var = var.reshape(shape).transpose(1, 2).flatten(0, 1)
-                log_pdf = (-0.5 * (d / var + var.log())).unsqueeze(-1)
-            block_top = log_pdf.amax(dim=0)
-            if top is None:
-                top, total = block_top, torch.zeros_like(block_top)
+            if lse is None:
+                lse = _LogSumExp(precisions, var is None, X.device)
                 s_mu = torch.zeros_like(mu[0])
-            new_top = torch.maximum(top, block_top)
-            total = total * (top - new_top).exp() + (log_pdf - new_top).exp().sum(0)
-            top = new_top
+            lse.add((y_rows - mu).square(), var)
             s_mu += mu.sum(dim=0)
         if mean is None:
             mean = np.empty((X.shape[0], s_mu.shape[2], n_groups))
-            loglik = np.empty((X.shape[0], *top.shape[2:-1], n_groups, top.shape[-1]))
-        ll = top + total.log() - math.log(n_per_group) - 0.5 * math.log(2 * math.pi)
+            shape = (X.shape[0], s_mu.shape[2], n_groups, len(precisions))
+            loglik = np.empty(shape if var is None else (*shape[:-1], 1))
+        ll = lse.log() - math.log(n_per_group) - 0.5 * math.log(2 * math.pi)
         mean[rows] = (s_mu / n_per_group).permute(1, 2, 0).cpu().numpy()
         loglik[rows] = ll.permute(1, 2, 0, 3).cpu().numpy()
     return mean, loglik
+
+
+class _LogSumExp:
+    """Running log sum_c N(y; mu_c, sigma_c^2) (times sqrt(2 pi)) per entry.
+
+    ``add(d, var)`` takes a block of components, d = (y - mu_c)^2 and
+    sigma_c^2 of shape (n_block, *entries); with ``var`` None, sigma_c^2 =
+    1 / tau for each tau of the grid, a last axis of the result. For the
+    grid the reference of the log-sum-exp is the nearest component, d_0 =
+    min_c d_c (its density is the largest for every tau): per tau one
+    multiply, exp and sum over the block, each term at most exp(0) = 1, in
+    float64; the sums are rescaled only where a block brings a nearer
+    component, which becomes rare as the passes accumulate.
+    """
+
+    def __init__(self, precisions, grid, device):
+        self.log_tau = torch.as_tensor(
+            np.log(precisions), dtype=torch.float64, device=device
+        )
+        self.half_tau = [-0.5 * float(t) for t in np.asarray(precisions)]
+        self.grid = grid
+        self.top = self.total = None
+
+    def add(self, d, var):
+        if not self.grid:
+            self._add_mixture(-0.5 * (d / var + var.log()))
+            return
+        block_min = d.amin(dim=0)
+        if self.top is None:
+            self.top = block_min
+            self.total = d.new_zeros((len(self.half_tau), *block_min.shape))
+        else:
+            nearer = block_min < self.top
+            if nearer.any():
+                idx = nearer.nonzero(as_tuple=True)
+                shift = (self.top[idx] - block_min[idx]).unsqueeze(0)
+                self.total[(slice(None), *idx)] *= torch.exp(
+                    shift * self.log_tau.exp().mul(-0.5).unsqueeze(1)
+                )
+                self.top = torch.minimum(self.top, block_min)
+        spread = d - self.top
+        # Chunks of entries whose terms stay in the CPU's cache, per tau.
+        n_entries = spread[0].numel()
+        step = max(1, _LSE_CHUNK // spread.shape[0])
+        spread, total = spread.reshape(len(spread), -1), self.total.flatten(1)
+        for start in range(0, n_entries, step):
+            part = spread[:, start : start + step]
+            terms = torch.empty_like(part)
+            for k, half_tau in enumerate(self.half_tau):
+                torch.mul(part, half_tau, out=terms).exp_()
+                total[k, start : start + step] += terms.sum(dim=0)
+
+    def _add_mixture(self, log_pdf):
+        block_top = log_pdf.amax(dim=0)
+        if self.top is None:
+            self.top, self.total = block_top, torch.zeros_like(block_top)
+        new_top = torch.maximum(self.top, block_top)
+        self.total *= (self.top - new_top).exp()
+        self.total += (log_pdf - new_top).exp().sum(dim=0)
+        self.top = new_top
+
+    def log(self):
+        """The log-sums, entries then the grid's axis (of length 1 without)."""
+        if not self.grid:
+            return (self.top + self.total.log()).unsqueeze(-1)
+        log_total = self.total.log() - 0.5 * self.top * self.log_tau.exp().view(
+            -1, *[1] * self.top.ndim
+        )
+        log_total += 0.5 * self.log_tau.view(-1, *[1] * self.top.ndim)
+        return log_total.movedim(0, -1)
 
 
 @torch.inference_mode()

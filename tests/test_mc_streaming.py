@@ -58,3 +58,26 @@ def test_tau_grid_needs_the_homoscedastic_model():
     ).fit(X, y)  # fmt: skip
     with pytest.raises(ValueError, match="noise='homoscedastic'"):
         est._streamed_log_likelihoods(X[:5], y[:5], precisions=[1.0])
+
+
+def test_tau_grid_over_many_small_blocks(monkeypatch):
+    # Blocks of one pass and chunks of 64 rows: the nearest pass of a row
+    # changes from block to block, and the sums are rescaled to it; the
+    # terms in chunks of a few entries.
+    from sklearn_mcdropout import _mc
+
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(16,), max_epochs=5, n_passes=30, n_members=2,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    taus = [0.5, 2.0, 1e4]
+    monkeypatch.setattr(_mc, "_CHUNK_ELEMENTS", 64)
+    monkeypatch.setattr(_mc, "_LSE_CHUNK", 8)
+    passes = est.predict_passes(X[:150])  # the same chunks of rows
+    mean, ll = est._streamed_log_likelihoods(X[:150], y[:150], taus, n_groups=2)
+    for g in range(2):
+        own = passes.reshape(150, 30, 2)[:, :, g]
+        np.testing.assert_allclose(mean[:, 0, g], own.mean(axis=1), atol=1e-12)
+        for k, tau in enumerate(taus):
+            expected = _stored(own, 1 / np.sqrt(tau), y[:150])
+            np.testing.assert_allclose(ll[:, 0, g, k], expected, rtol=1e-10)

@@ -79,8 +79,8 @@ def test_log_likelihood_matches_hand_computation(folder):
     densities = np.sqrt(tau / (2 * np.pi)) * np.exp(
         -0.5 * tau * (y[:, None] - passes) ** 2
     )
-    # The tau grid is scored in float32 (uci.log_likelihoods).
-    np.testing.assert_allclose(ll, np.mean(np.log(densities.mean(axis=1))), atol=1e-6)
+    # Streamed over the passes (no pass stored), equal to the stored passes'.
+    np.testing.assert_allclose(ll, np.mean(np.log(densities.mean(axis=1))), rtol=1e-10)
     assert ll_other != ll
     np.testing.assert_allclose(rmse, np.sqrt(np.mean((passes.mean(axis=1) - y) ** 2)))
 
@@ -112,20 +112,41 @@ def test_heteroscedastic_protocol_scores_the_mixture_of_the_passes(folder, tmp_p
     assert np.isfinite(summary["ll_mean"])
 
 
-def test_log_likelihoods_of_all_taus_at_once_match_float64_one_at_a_time():
-    rng = np.random.default_rng(0)
-    y = rng.normal(scale=10, size=300)
-    passes = (
-        y[:, None]
-        + rng.normal(scale=3, size=(300, 2000))
-        + rng.normal(scale=20, size=(300, 1))
-    )
-    taus = np.geomspace(1e-4, 1e3, 40)
-    got = uci.log_likelihoods(y, passes, taus, chunk=2**20)
-    want = [mc_log_likelihood(y, passes, tau) for tau in taus]
-    # Far from the residuals' scale (tau = 1e3, LL near -1e5) as close as
-    # near the best tau: the float32 log-sum-exp only sees d_t - d_0.
-    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
+def _stored_scores(model, X, y, taus, n_groups):
+    """The scores uci.py computed before streaming: from the stored passes,
+    each group's columns, the tau grid one tau at a time."""
+    est = model[-1]
+    passes = est.predict_passes(model[0].transform(X))
+    per_group = est.n_members // n_groups
+    passes = passes.reshape(len(y), est.n_passes, est.n_members)
+    scores = []
+    for g in range(n_groups):
+        own = passes[:, :, g * per_group : (g + 1) * per_group].reshape(len(y), -1)
+        rmse = np.sqrt(np.mean((own.mean(axis=1) - y) ** 2))
+        scores.append((rmse, [mc_log_likelihood(y, own, tau) for tau in taus]))
+    return scores
+
+
+def test_streamed_scores_equal_the_stored_passes_scores(folder):
+    # The batched grid's validation scoring, streamed, against the stored
+    # passes over uci.py's fine tau grid (the log-likelihood near -90 at its
+    # largest tau): equal to float32 rounding and better.
+    data = uci.read_folder(folder)
+    train, _ = data["splits"][0]
+    fit_idx, val_idx = uci.fit_validation_split(train)
+    config = uci.make_config(uci.build_parser().parse_args(
+        ["--data", str(folder), "--epochs", "3", "--passes", "400"]
+    ))  # fmt: skip
+    model = uci.fit_model(data, fit_idx, [0.05, 0.1], 1.0, config, seed=0)
+    X, y = data["X"][val_idx], data["y"][val_idx]
+    taus = uci.tau_grid(data["tau_values"], 20)
+    got = uci.evaluate(model, X, y, taus, n_groups=2)
+    for (rmse, lls), (rmse_stored, lls_stored) in zip(
+        got, _stored_scores(model, X, y, taus, 2), strict=True
+    ):
+        np.testing.assert_allclose(rmse, rmse_stored, rtol=1e-12)
+        np.testing.assert_allclose(lls, lls_stored, rtol=1e-6, atol=1e-6)
+        assert min(lls) < -50
 
 
 def test_tau_grid_keeps_given_values_and_spans_them():
@@ -157,6 +178,11 @@ def test_command_line_writes_json(folder, tmp_path, capsys, per_tau):
     assert "split 1 (1/1)" in capsys.readouterr().err
 
 
+def _untimed(results):
+    """Per-split results without their seconds."""
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in results]
+
+
 def test_split_ranges_and_split_jobs_give_the_sequential_results(folder, tmp_path):
     # Each split is seeded by its index: a range run on another machine, or
     # splits run at once, reproduce the splits of one sequential run.
@@ -165,8 +191,11 @@ def test_split_ranges_and_split_jobs_give_the_sequential_results(folder, tmp_pat
     second = uci.main([*argv, "--splits", "1:2"])["per_split"]
     parallel = uci.main([*argv, "--splits", "2", "--split-jobs", "2"])["per_split"]
     assert [r["split"] for r in second] == [1]
-    assert second == both[1:]
-    assert parallel == both
+    assert _untimed(second) == _untimed(both[1:])
+    assert _untimed(parallel) == _untimed(both)
+    assert set(both[0]["seconds"]) == {
+        "grid_fit", "validation_scoring", "refit", "test_scoring"
+    }  # fmt: skip
     with pytest.raises(SystemExit):
         uci.main([*argv, "--splits", "2:1"])
 
@@ -242,7 +271,7 @@ def test_dask_backend_gives_the_sequential_results(folder):
     finally:
         os.environ.clear()
         os.environ.update(environ)
-    assert on_dask == uci.main(argv)["per_split"]
+    assert _untimed(on_dask) == _untimed(uci.main(argv)["per_split"])
 
 
 def test_batched_grid_scores_each_rate_from_its_own_members(folder):
@@ -277,3 +306,18 @@ def test_sized_data_folder_is_read_by_the_protocol(tmp_path):
     assert data["X"].shape == (50, 4)
     assert len(data["splits"]) == 3
     assert [len(part) for part in data["splits"][0]] == [45, 5]
+
+
+def test_protein_sized_folder_has_the_authors_protocol(tmp_path):
+    make_sized_data = _load("make_sized_data")
+    folder = tmp_path / "protein"
+    make_sized_data.main([str(folder), "--size", "protein", "--rows", "60"])
+    data = uci.read_folder(folder)
+    assert data["X"].shape == (60, 9)
+    assert len(data["splits"]) == 5
+    assert [len(part) for part in data["splits"][0]] == [54, 6]
+    assert data["n_hidden"] == 100
+    assert data["n_epochs"] == 40
+    assert data["dropout_rates"] == [0.005, 0.01, 0.05, 0.1]
+    assert data["tau_values"] == [0.025, 0.05, 0.075]
+    assert make_sized_data.SIZES["protein"]["n_rows"] == 45730
