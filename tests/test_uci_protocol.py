@@ -309,7 +309,7 @@ def test_sized_data_folder_is_read_by_the_protocol(tmp_path):
 
 
 def test_protein_sized_folder_has_the_authors_protocol(tmp_path):
-    make_sized_data = _load("make_sized_data")
+    make_sized_data = import_benchmark("make_sized_data")
     folder = tmp_path / "protein"
     make_sized_data.main([str(folder), "--size", "protein", "--rows", "60"])
     data = uci.read_folder(folder)
