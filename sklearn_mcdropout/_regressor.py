@@ -849,8 +849,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         noise_model = self._noise_model()
         if precisions is not None and noise_model.outputs_per_target > 1:
             raise ValueError(
-                f"A grid of noise precisions needs noise='homoscedastic', got "
-                f"noise={self.noise!r}."
+                "A grid of noise precisions needs the homoscedastic noise model, "
+                f"got noise_={self._resolved('noise')!r}."
             )
         device = Xt.device
         scale = torch.as_tensor(self._y_scale, dtype=torch.float64, device=device)
