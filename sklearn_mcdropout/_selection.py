@@ -112,7 +112,8 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     plan = _make_runner(net.module_).plan(est.n_features_in_)
     masks = _Masks(plan, est._mask_seed, est.n_passes, len(candidates))
     runner = _make_runner(net.module_)
-    scored = est._score_candidates(runner, masks, held_out, candidates)
+    with _training_threads(net.module_, est.batch_size):
+        scored = est._score_candidates(runner, masks, held_out, candidates)
     best = int(np.argmax([score for score, _ in scored]))
     epochs = stopping.best_epochs() if stopping else None
     _record(est, candidates, scored, best, epochs, budget, stopping)
