@@ -86,6 +86,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     and the epoch budget.
     """
     est._chosen = {}
+    est.__dict__.pop("candidate_scores_", None)  # a refit may choose nothing
     if partial:
         for name, value in _INCREMENTAL.items():
             if getattr(est, name, None) == "auto":

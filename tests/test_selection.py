@@ -65,6 +65,9 @@ def test_explicit_values_are_kept_and_nothing_is_chosen():
     rate_only = MCDropoutRegressor(**{**FAST, "tau": 10.0}).fit(X, y)
     assert set(rate_only.candidate_scores_["noise"]) == {"homoscedastic"}
     assert rate_only.get_params()["dropout"] == "auto"  # parameters untouched
+    # Refitted with everything given, it keeps no stale choice.
+    rate_only.set_params(dropout=0.05).fit(X, y)
+    assert not hasattr(rate_only, "candidate_scores_")
 
 
 def test_auto_epochs_stop_each_candidate_at_its_best():
