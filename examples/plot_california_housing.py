@@ -83,6 +83,8 @@ def fit(**params):
 model, fit_seconds = fit(
     hidden_layer_sizes=(64,) * 2 if quick else (1024,) * 4,
     dropout=0.1,
+    noise="homoscedastic",
+    weight_decay=1e-4,
     batch_size=64,
     max_epochs=3 if quick else 30,
 )

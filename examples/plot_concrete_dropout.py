@@ -56,6 +56,7 @@ def fit(X, y, dropout, module=None):
         dropout=dropout,
         module=module,
         noise="heteroscedastic",
+        weight_decay=1e-4,
         lr=3e-3,
         lr_schedule="cosine",
         batch_size=batch_size,

@@ -79,6 +79,8 @@ if __name__ == "__main__":
         StandardScaler(),
         MCDropoutRegressor(
             hidden_layer_sizes=(64, 64),
+            noise="homoscedastic",
+            weight_decay=1e-4,
             max_epochs=3 if quick else 20,
             n_passes=20 if quick else 50,
             random_state=0,

@@ -53,6 +53,8 @@ pipe = make_pipeline(
     StandardScaler(),
     MCDropoutRegressor(
         hidden_layer_sizes=(64, 64),
+        noise="homoscedastic",
+        weight_decay=1e-4,
         max_epochs=3 if quick else 20,
         n_passes=50,
         random_state=0,

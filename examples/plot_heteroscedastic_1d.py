@@ -45,6 +45,7 @@ y = np.sin(X[:, 0]) + rng.normal(size=n) * noise_std(X[:, 0])
 params = dict(
     hidden_layer_sizes=(64, 64),
     dropout=0.02,
+    weight_decay=1e-4,
     lr=3e-3,
     lr_schedule="cosine",
     max_epochs=30 if quick else 60,

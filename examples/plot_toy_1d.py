@@ -40,6 +40,8 @@ y = f(X[:, 0]) + rng.normal(scale=0.05, size=len(X))
 model = MCDropoutRegressor(
     hidden_layer_sizes=(128, 128),
     dropout=0.2,
+    noise="homoscedastic",
+    weight_decay=1e-4,
     lr=3e-3,
     max_epochs=60 if quick else 150,
     random_state=0,
