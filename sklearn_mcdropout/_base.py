@@ -202,13 +202,13 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         """The noise models fit may choose from (the regressor's; None here)."""
         return [None]
 
+    @abstractmethod
     def _score_candidates(self, runner, masks, held_out, candidates):
         """Each candidate's held-out score (greater is better) and what it fits.
 
         ``runner`` runs the candidates, one member each; returns a list of
         (score, fitted values) per candidate (see ``_selection``).
         """
-        raise NotImplementedError
 
     def _resolved(self, name):
         """Parameter ``name`` for this fit: its value, or what fit chose for

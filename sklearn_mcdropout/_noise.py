@@ -14,6 +14,8 @@ Variances are in units of the standardised target (the network's units)
 unless a name says otherwise.
 """
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 import torch
 from torch import nn
@@ -32,8 +34,11 @@ def _noise_variance(raw):
     return F.softplus(raw) + _NOISE_VARIANCE_FLOOR
 
 
-class _NoiseModel:
-    """What a noise model supplies to the regressor (all methods abstract).
+class _NoiseModel(ABC):
+    """What a noise model supplies to the regressor.
+
+    The abstract methods are what a model must define; the others have the
+    defaults most models want.
 
     ``est`` is the regressor: its parameters and, after training, its fitted
     target scale (``_y_unit()``) and ``tau_``.
@@ -42,6 +47,7 @@ class _NoiseModel:
     #: Network outputs per target.
     outputs_per_target = 1
 
+    @abstractmethod
     def components(self, outputs):
         """Each pass's mean and noise variance, from the network's outputs.
 
@@ -49,29 +55,29 @@ class _NoiseModel:
         variance is in network units, or None where the model has one noise
         variance for every pass and row (see :meth:`noise_variance`).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def noise_variance(self, est, variance):
         """The noise variance in the units of y, from :meth:`components`'s
         ``variance`` (or from its mean over the passes)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def criterion_params(self, est, module):
         """The skorch criterion and its parameters, for ``module``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def member_criterion(self, est, outputs_per_target):
         """(criterion class, parameters) of a candidate of this model in a
         network of ``outputs_per_target`` outputs per target (``_selection``)."""
-        raise NotImplementedError
 
     def check_params(self, est):
         """Refuse parameters that do not go with this model."""
+        return None
 
+    @abstractmethod
     def adapt_module(self, module, out_shape, n_outputs):
         """``module``, wrapped if needed so that its output has shape
         (n, ``n_outputs``); a ValueError if its ``out_shape`` for n=2 cannot."""
-        raise NotImplementedError
 
     def needs_held_out(self, est):
         """Whether rows are held out to fit what :meth:`fit_after_training` fits."""
@@ -79,10 +85,11 @@ class _NoiseModel:
 
     def fit_after_training(self, est, X_held_out, y_held_out, w_held_out):
         """Fit the noise level after training (sets fitted attributes of ``est``)."""
+        return None
 
+    @abstractmethod
     def prior_precision(self, est):
         """The model precision tau of the prior's weight decay (network units)."""
-        raise NotImplementedError
 
 
 class _Homoscedastic(_NoiseModel):

@@ -273,7 +273,9 @@ class _CandidateLoss(torch.nn.Module):
         for m, (criterion, params) in enumerate(losses):
             key = (criterion, tuple(sorted(params.items())))
             groups.setdefault(key, []).append(m)
-        self.members = [torch.tensor(ms) for ms in groups.values()]
+        # The candidates are noise-major (_candidates): a criterion's members
+        # are a run, sliced (a view) rather than gathered in every step.
+        self.members = [slice(ms[0], ms[-1] + 1) for ms in groups.values()]
         self.criteria = torch.nn.ModuleList(
             _SampleWeighted(criterion, **dict(params)) for criterion, params in groups
         )
@@ -296,9 +298,8 @@ class _CandidateLoss(torch.nn.Module):
     def forward(self, y_pred, y_true):
         total = 0
         for members, criterion in zip(self.members, self.criteria, strict=True):
-            pred = y_pred[members.to(y_pred.device)]
-            true = y_true[members.to(y_true.device)]
-            total = total + len(members) * criterion(
+            pred, true = y_pred[members], y_true[members]
+            total = total + len(pred) * criterion(
                 pred.flatten(0, 1), true.flatten(0, 1)
             )
         return total
@@ -307,11 +308,10 @@ class _CandidateLoss(torch.nn.Module):
         """Each member's loss of each row, (M, n), from outputs (M, n, ...)."""
         losses = torch.empty(y_pred.shape[:2], dtype=y_pred.dtype, device=y_pred.device)
         for members, criterion in zip(self.members, self.criteria, strict=True):
-            members = members.to(y_pred.device)
             pred = y_pred[members]
-            true = y_true.expand(len(members), *y_true.shape)
+            true = y_true.expand(len(pred), *y_true.shape)
             rows = criterion.row_losses(pred.flatten(0, 1), true.flatten(0, 1))
-            losses[members] = rows.reshape(len(members), -1).to(losses.dtype)
+            losses[members] = rows.reshape(len(pred), -1).to(losses.dtype)
         return losses
 
 
