@@ -183,12 +183,15 @@ def test_reference_runner_matches_hand_computation():
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("batched_max_macs", [0, 2**40], ids=["chain", "batched"])
+@pytest.mark.parametrize(("dropout", "spread_rtol"), [(0.1, 0.05), (0.005, 0.1)])
 def test_bfloat16_passes_within_documented_tolerance(
-    device, batched_max_macs, monkeypatch
+    device, batched_max_macs, dropout, spread_rtol, monkeypatch
 ):
     # The documented accuracy of pass_dtype="bfloat16", with the masks of
     # float32: mean within 2% of the largest |mean|, predictive std within 2%
-    # per row, the spread of the passes alone within 5% per row.
+    # per row, the spread of the passes alone within 5% per row at the rate
+    # 0.1 and within 10% at 0.005 (the passes barely differ there, so bfloat16
+    # rounding is a larger share of their spread).
     monkeypatch.setattr("sklearn_mcdropout._mc._BATCHED_MAX_MACS", batched_max_macs)
     monkeypatch.setattr(
         "sklearn_mcdropout._base._has_fast_bfloat16", lambda device: True
@@ -196,7 +199,7 @@ def test_bfloat16_passes_within_documented_tolerance(
     X, y = sine_data(400)
     est = MCDropoutRegressor(
         hidden_layer_sizes=(64, 64), max_epochs=30, n_passes=50, device=device,
-        random_state=0,
+        dropout=dropout, noise="homoscedastic", weight_decay=1e-4, random_state=0,
     ).fit(X, y)  # fmt: skip
     mean32, std32 = est.predict(X, return_std=True)
     spread32 = est.predict_passes(X).std(axis=1)
@@ -206,7 +209,7 @@ def test_bfloat16_passes_within_documented_tolerance(
     assert not np.array_equal(mean16, mean32)  # the passes did run in bfloat16
     assert np.abs(mean16 - mean32).max() <= 0.02 * np.abs(mean32).max()
     np.testing.assert_allclose(std16, std32, rtol=0.02)
-    np.testing.assert_allclose(spread16, spread32, rtol=0.05)
+    np.testing.assert_allclose(spread16, spread32, rtol=spread_rtol)
 
 
 def test_bfloat16_pass_dtype_falls_back_where_not_fast(fitted_regressor, monkeypatch):

@@ -103,8 +103,11 @@ def test_mixture_nll_matches_hand_computation(folder):
     )
     model = peers.make_method("mcd", config, 0).fit(X[train], y[train])
     y_mean, y_std = model.predict(X[test], return_std=True)
-    passes = model[-1].predict_passes(model[0].transform(X[test]))
-    noise = 1 / np.sqrt(model[-1].tau_)
+    # Each pass's Gaussian: its mean and its noise std (the fitted 1 / sqrt(tau_)
+    # or the heteroscedastic network's own), whichever noise model fit chose.
+    passes, noise = model[-1].predict_passes(
+        model[0].transform(X[test]), return_noise_std=True
+    )
     density = norm.pdf(y[test][:, None], passes, noise).mean(axis=1)
     nll = peers.own_nll("mcd", model, X[test], y[test], y_mean, y_std)
     assert nll == pytest.approx(-np.mean(np.log(density)), rel=1e-6)
