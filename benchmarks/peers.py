@@ -39,9 +39,13 @@ the Gaussian NLL and CRPS of the predictive mean and std (``gaussian_nll``,
 ``predict(X, return_std=True)`` returns); the coverage and mean width of the
 90% and 95% intervals (Gaussian ``mean +- z std``, or CQR's own) overall and
 per quintile of the test target (equal-count bins of its rank, ties split
-by row order); fit and predict time (``predict`` with the
-std, or CQR's two ``predict_interval`` calls). A UCI run reports the mean and
-the standard error (std over splits / sqrt(K), as ``uci.py``) of each metric.
+by row order); for the library, the same from its predictive mixture
+itself (``mixture_crps``, ``mixture_coverage_95``, ``mixture_width_95``...:
+the exact CRPS and the central intervals of the mixture of the passes'
+Gaussians, ``crps_mixture`` and ``mixture_interval``); fit and predict time
+(``predict`` with the std, or CQR's two ``predict_interval`` calls). A UCI
+run reports the mean and the standard error (std over splits / sqrt(K), as
+``uci.py``) of each metric.
 
 ``--quick`` subsamples (300 training rows, 200 test rows, 2 splits) and
 trains a few epochs and trees, to check that the script runs (tests/test_peers.py).
@@ -82,9 +86,11 @@ from sklearn_mcdropout import MCDropoutRegressor
 from sklearn_mcdropout.metrics import (
     coverage_by_group,
     crps_gaussian,
+    crps_mixture,
     gaussian_nll,
     interval_coverage,
     mean_interval_width,
+    mixture_interval,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -259,6 +265,8 @@ def score(name, model, X, y, fit_time):
         return result
     result["gaussian_nll"] = gaussian_nll(y, y_pred, spread)
     result["crps"] = crps_gaussian(y, y_pred, spread)
+    if name in LIBRARY:
+        result.update(mixture_scores(model, X, y, bins))
     for confidence in CONFIDENCES:
         per_bin = coverage_by_group(
             y, y_pred, spread, by=bins, confidence=confidence
@@ -273,11 +281,43 @@ def score(name, model, X, y, fit_time):
     return result
 
 
-def _add_intervals(result, confidence, coverage, width, per_bin):
+def _add_intervals(result, confidence, coverage, width, per_bin, prefix=""):
     level = round(100 * confidence)
-    result[f"coverage_{level}"] = float(coverage)
-    result[f"width_{level}"] = float(width)
-    result[f"coverage_{level}_by_bin"] = [float(c) for c in per_bin]
+    result[f"{prefix}coverage_{level}"] = float(coverage)
+    result[f"{prefix}width_{level}"] = float(width)
+    result[f"{prefix}coverage_{level}_by_bin"] = [float(c) for c in per_bin]
+
+
+def mixture_scores(model, X, y, bins):
+    """CRPS and central intervals of the library's mixture, by chunks of rows.
+
+    The mixture of the passes' Gaussians itself, not its two moments; the
+    passes of ``SCORE_ROWS`` rows are stored at a time.
+    """
+    Xt = model[0].transform(X)
+    crps_total = 0.0
+    intervals = {c: (np.empty(len(y)), np.empty(len(y))) for c in CONFIDENCES}
+    for start in range(0, len(y), SCORE_ROWS):
+        rows = slice(start, start + SCORE_ROWS)
+        y_passes, noise_std = model[-1].predict_passes(Xt[rows], return_noise_std=True)
+        crps_total += crps_mixture(y[rows], y_passes, noise_std) * len(y_passes)
+        for confidence, (lower, upper) in intervals.items():
+            lower[rows], upper[rows] = mixture_interval(
+                y_passes, noise_std, confidence=confidence
+            )
+    result = {"mixture_crps": crps_total / len(y)}
+    for confidence, (lower, upper) in intervals.items():
+        inside = (lower <= y) & (y <= upper)
+        per_bin = np.bincount(bins, weights=inside) / np.bincount(bins)
+        _add_intervals(
+            result,
+            confidence,
+            inside.mean(),
+            np.mean(upper - lower),
+            per_bin,
+            prefix="mixture_",
+        )
+    return result
 
 
 def run_method(name, X_train, y_train, X_test, y_test, config, seed):

@@ -1,7 +1,9 @@
 """Tables and figures from the results files of ``benchmarks/peers.py``.
 
 Prints, for each results file, the Markdown table of ``RESULTS_peers.md``
-(one row per method) and then a table of which method wins each data set on
+(one row per method), the library's Gaussian summary beside its mixture
+(CRPS and intervals of each, where the results file has them), and then a
+table of which method wins each data set on
 each metric, beside the best of the MC dropout variants; with ``--figures
 FOLDER`` it also draws ``peers_nll_time.png`` (NLL against fit time, one panel
 per data set) and ``peers_coverage_bins.png`` (95% coverage per quintile of
@@ -116,6 +118,39 @@ def method_table(result):
             _cell(stats, "predict_time", 2, se=False),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def mixture_table(result):
+    """The library's Gaussian of two moments beside its mixture of the passes.
+
+    CRPS and central intervals of each: ``mean +- z std`` against the
+    mixture's own quantiles. None when the results predate the mixture's
+    scores.
+    """
+    se = result["n_splits"] > 1
+    methods = [m for m in _methods(result) if "mixture_crps" in result["summary"][m]]
+    if not methods:
+        return None
+    head = (
+        "| method | density | CRPS | 90% cov. | 95% cov. "
+        "| 95% cov. by target quintile (low → high) | 95% width |"
+    )
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for method in methods:
+        stats = result["summary"][method]
+        for density, prefix in (("Gaussian", ""), ("mixture", "mixture_")):
+            by_bin = stats[f"{prefix}coverage_95_by_bin"]["mean"]
+            cells = [
+                LABELS[method],
+                density,
+                _cell(stats, f"{prefix}crps", se=se),
+                _cell(stats, f"{prefix}coverage_90", se=se),
+                _cell(stats, f"{prefix}coverage_95", se=se),
+                " / ".join(f"{c:.2f}" for c in by_bin),
+                _cell(stats, f"{prefix}width_95", se=se),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -266,6 +301,10 @@ def main(argv=None):
     for result in results:
         print(f"### {result['dataset']}\n\n`{result['command']}`\n")
         print(method_table(result) + "\n")
+        mixture = mixture_table(result)
+        if mixture is not None:
+            print("The library's Gaussian summary beside its mixture:\n")
+            print(mixture + "\n")
     print("### Winners\n")
     print(winners_table(results))
     if args.rst:

@@ -309,3 +309,112 @@ def test_validation(call, message):
     y_true, y_passes, noise_std = _random_mixture()
     with pytest.raises(ValueError, match=message):
         call(y_true, y_passes, noise_std)
+
+
+# The estimator's own methods: predict_quantiles and predict_interval.
+
+
+def test_estimator_quantiles_are_the_mixtures_of_its_passes(fitted_tiny):
+    est, X, _ = fitted_tiny
+    levels = [0.05, 0.3, 0.5, 0.975]
+    y_passes, noise_std = est.predict_passes(X, return_noise_std=True)
+    assert_allclose(
+        est.predict_quantiles(X, levels),
+        mixture_quantiles(y_passes, noise_std, levels),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    # Every level's quantile inverts the CDF of the mixture.
+    for level in levels:
+        cdf = mixture_cdf(est.predict_quantiles(X, level)[:, 0], y_passes, noise_std)
+        assert_allclose(cdf, level, atol=1e-9)
+
+
+@pytest.mark.parametrize("confidence", [0.5, 0.95])
+def test_estimator_interval_holds_confidence(fitted_tiny, confidence):
+    est, X, _ = fitted_tiny
+    y_lower, y_upper = est.predict_interval(X, confidence=confidence)
+    y_passes, noise_std = est.predict_passes(X, return_noise_std=True)
+    assert_allclose(
+        mixture_cdf(y_upper, y_passes, noise_std)
+        - mixture_cdf(y_lower, y_passes, noise_std),
+        confidence,
+        atol=1e-6,
+    )
+    assert_allclose(mixture_cdf(y_lower, y_passes, noise_std), (1 - confidence) / 2)
+
+
+def test_estimator_interval_follows_a_bimodal_mixture():
+    # Two members that disagree far from the data, with little noise: the
+    # mixture is bimodal there, and its interval is not y_mean +- 1.96 y_std.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(80, 1))
+    y = np.sin(3 * X[:, 0]) + 0.05 * rng.normal(size=80)
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(32,), max_epochs=60, n_passes=10, n_members=2,
+        dropout=0.01, noise="homoscedastic", tau=1e4, random_state=1,
+    ).fit(X, y)  # fmt: skip
+    X_far = np.array([[4.0], [6.0]])
+    y_lower, y_upper = est.predict_interval(X_far, confidence=0.95)
+    y_mean, y_std = est.predict(X_far, return_std=True)
+    y_passes, noise_std = est.predict_passes(X_far, return_noise_std=True)
+    # The Gaussian's interval holds another probability under the mixture.
+    gaussian_mass = mixture_cdf(
+        y_mean + 1.96 * y_std, y_passes, noise_std
+    ) - mixture_cdf(y_mean - 1.96 * y_std, y_passes, noise_std)
+    assert np.all(np.abs(gaussian_mass - 0.95) > 0.02)
+    mass = mixture_cdf(y_upper, y_passes, noise_std) - mixture_cdf(
+        y_lower, y_passes, noise_std
+    )
+    assert_allclose(mass, 0.95, atol=1e-6)
+
+
+def test_estimator_quantiles_stream_over_rows(fitted_regressor, monkeypatch):
+    est, X, y = fitted_regressor
+    expected = est.predict_quantiles(X, [0.1, 0.9])
+    # Chunks of 3 rows of the 30 passes each: the masks are shared by all
+    # rows, so the values depend on how the rows are split only by float32
+    # rounding of the passes (about 1e-7 of the target's scale).
+    monkeypatch.setattr(_mixture, "_CHUNK_VALUES", 90)
+    assert_allclose(
+        est.predict_quantiles(X, [0.1, 0.9]), expected, rtol=0, atol=1e-6 * np.ptp(y)
+    )
+
+
+@pytest.mark.parametrize("noise", ["homoscedastic", "heteroscedastic"])
+def test_estimator_quantiles_per_target(noise):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    Y = np.column_stack([X[:, 0], 10 * X[:, 1] + 100]) + rng.normal(size=(50, 2))
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(16,), max_epochs=5, n_passes=15, noise=noise,
+        random_state=0,
+    ).fit(X, Y)  # fmt: skip
+    y_quantiles = est.predict_quantiles(X[:9], [0.2, 0.5, 0.8])
+    assert y_quantiles.shape == (9, 2, 3)
+    y_lower, y_upper = est.predict_interval(X[:9], confidence=0.6)
+    y_passes, noise_std = est.predict_passes(X[:9], return_noise_std=True)
+    for j in range(2):
+        assert_allclose(
+            y_quantiles[:, j],
+            mixture_quantiles(y_passes[:, j], noise_std[:, j], [0.2, 0.5, 0.8]),
+            rtol=1e-12,
+        )
+        assert_allclose(y_lower[:, j], y_quantiles[:, j, 0], rtol=1e-12)
+        assert_allclose(y_upper[:, j], y_quantiles[:, j, 2], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda est, X: est.predict_quantiles(X, [0.5, 1.0]), "quantiles must be in"),
+        (lambda est, X: est.predict_quantiles(X, []), "quantiles"),
+        (lambda est, X: est.predict_interval(X, confidence=0), "confidence must be"),
+        (lambda est, X: est.predict_interval(X, confidence="0.9"), "confidence must"),
+        (lambda est, X: est.predict_interval(X[:, :1]), "features"),
+    ],
+)
+def test_estimator_quantiles_validation(fitted_tiny, call, message):
+    est, X, _ = fitted_tiny
+    with pytest.raises(ValueError, match=message):
+        call(est, X)

@@ -111,3 +111,47 @@ def test_mixture_nll_matches_hand_computation(folder):
     density = norm.pdf(y[test][:, None], passes, noise).mean(axis=1)
     nll = peers.own_nll("mcd", model, X[test], y[test], y_mean, y_std)
     assert nll == pytest.approx(-np.mean(np.log(density)), rel=1e-6)
+
+
+def test_library_methods_score_their_mixture(results):
+    for method, splits in results["per_split"].items():
+        has_mixture = method in peers.LIBRARY
+        for r in splits:
+            assert ("mixture_crps" in r) == has_mixture, method
+            if has_mixture:
+                assert r["mixture_crps"] > 0
+                assert r["mixture_width_95"] > r["mixture_width_90"] > 0
+                assert len(r["mixture_coverage_95_by_bin"]) == peers.N_BINS
+                # The quintiles hold equal numbers of rows (200 test rows).
+                assert r["mixture_coverage_95"] == pytest.approx(
+                    np.mean(r["mixture_coverage_95_by_bin"])
+                )
+    report = import_benchmark("peers_report")
+    table = report.mixture_table(results)
+    assert table.count("| mixture |") == len(peers.LIBRARY)
+    assert table.count("| Gaussian |") == len(peers.LIBRARY)
+
+
+def test_mixture_scores_stream_over_rows(folder, monkeypatch):
+    """Chunks of rows give the metrics of the whole test set, from the mixture."""
+    from sklearn_mcdropout.metrics import crps_mixture, mixture_interval
+
+    _name, X, y, splits = peers.load_dataset(str(folder))
+    train, test = splits[0]
+    config = peers.make_config(
+        peers.build_parser().parse_args(["--data", "x", "--quick"]), 3
+    )
+    model = peers.make_method("mcd-ens5", config, 0).fit(X[train], y[train])
+    bins = peers.target_bins(y[test])
+    monkeypatch.setattr(peers, "SCORE_ROWS", 7)
+    scores = peers.mixture_scores(model, X[test], y[test], bins)
+    passes, noise = model[-1].predict_passes(
+        model[0].transform(X[test]), return_noise_std=True
+    )
+    assert scores["mixture_crps"] == pytest.approx(
+        crps_mixture(y[test], passes, noise), rel=1e-6
+    )
+    lower, upper = mixture_interval(passes, noise, confidence=0.9)
+    inside = (lower <= y[test]) & (y[test] <= upper)
+    assert scores["mixture_coverage_90"] == pytest.approx(inside.mean())
+    assert scores["mixture_width_90"] == pytest.approx(np.mean(upper - lower))
