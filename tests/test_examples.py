@@ -91,6 +91,30 @@ def test_plot_california_housing(tmp_path):
         assert width > 0
         assert all(0 <= q <= 1 for q in quintiles)
     assert report[3] < library[3]
+    # The Gaussian's rows of the second table repeat the first table's CRPS,
+    # coverage, width and per-quintile coverage; the mixture's are its own.
+    for name, row in (
+        ("library (+ 1/tau)", library),
+        ("heteroscedastic", hetero),
+        ("defaults (fit chooses)", defaults),
+    ):
+        gaussian = _mixture_row(f"{name}, Gaussian", out)
+        mixture = _mixture_row(f"{name}, mixture", out)
+        assert gaussian == [row[2], *row[3:5], *row[5:10]]
+        crps, cover, width, *quintiles = mixture
+        assert 0 < crps < 1
+        assert 0.85 < cover <= 1.0
+        assert width > 0
+        assert cover == pytest.approx(np.mean(quintiles), abs=2e-3)
+
+
+def _mixture_row(name, text):
+    """CRPS, cover95, width95 and the five quintile coverages of one interval."""
+    match = re.search(rf"^{re.escape(name)}\s+(.+)$", text, re.MULTILINE)
+    assert match, f"{name!r} not in output:\n{text}"
+    values = list(map(float, match.group(1).split()))
+    assert len(values) == 8
+    return values
 
 
 def test_plot_toy_1d(tmp_path):
@@ -245,3 +269,32 @@ def test_plot_concrete_dropout(tmp_path):
     assert rate_3000 < rate_30 / 2
     ratio = _number(r"N = 100 over N = 10,000: ([\d.]+)x", out)
     assert ratio > 1
+
+
+def test_plot_skpro_benchmark(tmp_path):
+    pytest.importorskip("skpro", reason="the example needs the skpro extra")
+    out = _run_example("plot_skpro_benchmark.py", tmp_path)
+    rows = dict(
+        re.findall(r"^(MC dropout \(defaults\)|GP \(ARD RBF \+ noise\)|NGBoost "
+                   r"\(Normal\))\s+(.+)$", out, flags=re.M)
+    )  # fmt: skip
+    expected = {"MC dropout (defaults)", "GP (ARD RBF + noise)"}
+    try:
+        import ngboost  # noqa: F401
+
+        expected.add("NGBoost (Normal)")
+    except ImportError:
+        assert "NGBoost is not installed" in out
+    assert set(rows) == expected
+    for name, cells in rows.items():
+        # CRPS, log loss, cover90, width90 and fit s: mean ± standard error.
+        means = [float(m) for m in re.findall(r"([\d.]+) ± [\d.]+", cells)]
+        assert len(means) == 5, cells
+        crps, log_loss, cover, width, fit_s = means
+        # The target's std is 77: a CRPS far below it, a log loss near the
+        # Gaussian's log(77 * sqrt(2 pi e)) = 5.8.
+        assert 10 < crps < 77, name
+        assert 4 < log_loss < 7, name
+        assert 0.3 < cover <= 1, name
+        assert width > 0, name
+        assert fit_s > 0, name
