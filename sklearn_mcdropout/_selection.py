@@ -103,15 +103,17 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     budget = _epoch_budget(est, train.n_train())
     stops_early = est.max_epochs == "auto" or est.early_stopping
     patience = _patience(est, budget) if stops_early else None
-    if candidates[0][0] is None:  # one network, not a member
+    if len(candidates) == 1:  # the estimator's own network, members and all
         net, stopping = _train_one(est, candidates[0], train, held_out, device, seeds,
                                    budget, patience)  # fmt: skip
-    else:
+        n_members = est.n_members
+    else:  # each candidate a member of one batched network
         net, stopping = _train_members(
             est, candidates, train, held_out, device, seeds, budget, patience
         )
+        n_members = len(candidates)
     plan = _make_runner(net.module_).plan(est.n_features_in_)
-    masks = _Masks(plan, est._mask_seed, est.n_passes, len(candidates))
+    masks = _Masks(plan, est._mask_seed, est.n_passes, n_members)
     runner = _make_runner(net.module_)
     with _training_threads(net.module_, est.batch_size):
         scored = est._score_candidates(runner, masks, held_out, candidates)
@@ -178,8 +180,9 @@ def _column(values):
 
 
 def _train_one(est, candidate, train, held_out, device, seeds, budget, patience):
-    """One candidate (a custom network, learned rates or one setting), trained
-    as the estimator trains it, with early stopping on the held-out rows."""
+    """The one candidate (a custom network, learned rates or one given rate
+    and noise model), trained as the estimator trains it (with its
+    ``n_members``), with early stopping on the held-out rows."""
     _, noise = candidate
     if noise is not None:
         est._chosen["noise"] = noise

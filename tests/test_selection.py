@@ -131,6 +131,34 @@ def test_custom_module_chooses_its_training_length_alone():
     assert np.isnan(est.candidate_scores_["dropout"][0])
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"dropout": 0.1, "noise": "homoscedastic"},
+        {"dropout": 0.1, "noise": "heteroscedastic"},
+        # A deep ensemble: three members, one pass each.
+        {"dropout": 0.0, "noise": "heteroscedastic", "n_members": 3, "n_passes": 1},
+    ],
+    ids=["homoscedastic", "heteroscedastic", "deep ensemble"],
+)
+def test_given_rate_and_noise_choose_the_training_length_alone(params):
+    # One candidate, max_epochs="auto": the estimator's own network (all its
+    # members) trains with early stopping on the held-out rows, and the refit
+    # trains for its best epoch.
+    est = MCDropoutRegressor(
+        **{"hidden_layer_sizes": (16,), "n_passes": 20, "random_state": 0, **params}
+    ).fit(X[:100], y[:100])
+    scores = est.candidate_scores_
+    assert len(scores["held_out_log_likelihood"]) == 1
+    assert scores["noise"][0] == est.noise_ == params["noise"]
+    assert scores["dropout"][0] == params["dropout"]
+    assert 1 <= est.n_iter_ == scores["n_epochs"][0] <= _epoch_budget(est, 90)
+    n_members = params.get("n_members", 1)
+    assert est.predict_passes(X[:5]).shape == (5, est.n_passes * n_members)
+    if params["noise"] == "homoscedastic":
+        assert est.tau_ == scores["tau"][0]
+
+
 def test_classifier_chooses_its_rate_by_held_out_log_loss():
     labels = (y > 0).astype(int)
     clf = MCDropoutClassifier(**FAST).fit(X, labels)
