@@ -111,6 +111,12 @@ def test_predict_interval_and_quantiles_are_the_mixtures(fitted):
     assert_allclose(
         quantiles.to_numpy(), mixture_quantiles(mu, sigma, [0.1, 0.5, 0.7]), rtol=1e-10
     )
+    # The same as the estimator's own methods, without skpro.
+    own_lower, own_upper = reg.estimator_.predict_interval(X.to_numpy(), 0.9)
+    assert_allclose(own_lower, y_lower, rtol=1e-10)
+    assert_allclose(own_upper, y_upper, rtol=1e-10)
+    own_quantiles = reg.estimator_.predict_quantiles(X.to_numpy(), [0.1, 0.5, 0.7])
+    assert_allclose(own_quantiles, quantiles.to_numpy(), rtol=1e-10)
 
 
 def test_crps_is_the_mixtures(fitted):
