@@ -334,6 +334,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     ((5,), (5,))
     >>> model[-1].sample_y(model[:-1].transform(X[:5]), n_samples=3).shape
     (5, 3)
+    >>> y_lower, y_upper = model[-1].predict_interval(model[:-1].transform(X[:5]))
+    >>> bool(np.all((y_lower < y_mean) & (y_mean < y_upper)))
+    True
 
     Several targets, weighted rows and early stopping; five networks as one:
 
