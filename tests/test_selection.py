@@ -159,6 +159,17 @@ def test_given_rate_and_noise_choose_the_training_length_alone(params):
         assert est.tau_ == scores["tau"][0]
 
 
+def test_classifier_with_a_given_rate_chooses_its_training_length_alone():
+    labels = (y[:100] > 0).astype(int)
+    est = MCDropoutClassifier(
+        hidden_layer_sizes=(8,), dropout=0.1, n_members=2, n_passes=10,
+        random_state=0,
+    ).fit(X[:100], labels)  # fmt: skip
+    assert len(est.candidate_scores_["held_out_log_likelihood"]) == 1
+    assert est.n_iter_ == est.candidate_scores_["n_epochs"][0]
+    assert est.predict_proba_passes(X[:3]).shape == (3, 20, 2)
+
+
 def test_classifier_chooses_its_rate_by_held_out_log_loss():
     labels = (y > 0).astype(int)
     clf = MCDropoutClassifier(**FAST).fit(X, labels)
