@@ -25,7 +25,7 @@ from ._noise import (
     _prior_weight_decay,
 )
 from ._training import _RegressorNet
-from .metrics._mixture import _chunks, _quantiles
+from .metrics._mixture import _central_levels, _chunks, _quantiles
 from .metrics._validation import _check_confidence, _check_confidences
 
 #: Most rows of ``predict(X, return_cov=True)``, which builds an
@@ -784,8 +784,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         """
         confidence = _check_confidence(confidence)
         Xt = self._validate_X_predict(X)
-        alphas = np.array([0.5 - 0.5 * confidence, 0.5 + 0.5 * confidence])
-        y_quantiles = self._mixture_quantiles(Xt, alphas)
+        y_quantiles = self._mixture_quantiles(Xt, _central_levels(confidence))
         return self._per_target(y_quantiles[:, :, 0]), self._per_target(
             y_quantiles[:, :, 1]
         )

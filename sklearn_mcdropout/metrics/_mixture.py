@@ -186,6 +186,11 @@ def _solve(alpha, mu, s, lo, hi, x):
     return x.reshape(-1, n_quantiles)
 
 
+def _central_levels(confidence):
+    """The quantile levels bounding the central interval of ``confidence``."""
+    return np.array([0.5 - 0.5 * confidence, 0.5 + 0.5 * confidence])
+
+
 def _quantiles(mu, s, alphas):
     """Quantiles of each row's mixture, (n_samples, n_quantiles).
 
@@ -366,8 +371,7 @@ def mixture_interval(y_passes, noise_std, *, confidence=0.95):
     """
     confidence = _check_confidence(confidence)
     y_passes, noise_std = _check_mixture(y_passes, noise_std)
-    alphas = np.array([0.5 - 0.5 * confidence, 0.5 + 0.5 * confidence])
-    y_quantiles = _quantiles(y_passes, noise_std, alphas)
+    y_quantiles = _quantiles(y_passes, noise_std, _central_levels(confidence))
     return y_quantiles[:, 0], y_quantiles[:, 1]
 
 
