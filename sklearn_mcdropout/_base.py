@@ -187,11 +187,16 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
                 f"{self.n_members}."
             )
 
+    def _fits_on_fresh_rows(self):
+        """Whether fit, where it chooses on held-out rows, also sets apart
+        fresh rows for :meth:`_fit_after_training` (``_selection``)."""
+        return False
+
     def _needs_held_out(self):
         """Whether rows are held out: for early stopping, or what a subclass fits.
 
         Not after fit has chosen on held-out rows: the chosen model is then
-        trained on all rows (``_selection``).
+        trained on all rows, or all but the fresh ones (``_selection``).
         """
         return self.early_stopping and "n_epochs" not in getattr(self, "_chosen", {})
 
@@ -272,13 +277,18 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             sample_weight,
         )
         seeds = (torch_seed, batch_seed)
+        fresh = None
         if first:
             self._mask_seed = mask_seed
             # What "auto" leaves open is chosen on held-out rows, then the
-            # chosen model is trained on all of them (_selection).
-            _choose(self, rows, device, seeds, rng, partial)
-        train, held_out = self._split_held_out(rows, rng)
-        valid = held_out if self.early_stopping and held_out is not None else None
+            # chosen model is trained on the rows but the fresh ones that
+            # fit its noise level, if any (_selection).
+            rows, fresh = _choose(self, rows, device, seeds, rng, partial)
+        if fresh is not None:
+            train, valid, held_out = rows, None, fresh
+        else:
+            train, held_out = self._split_held_out(rows, rng)
+            valid = held_out if self.early_stopping and held_out is not None else None
         self._train(train, valid, device, seeds, first, partial)
         self.dropout_ = _dropout_rates(self.net_.module_)
         self._set_prediction_masks()

@@ -584,13 +584,16 @@ def _mc_log_likelihoods(runner, masks, X, y, components, precisions, n_groups=1)
     log (1/C) sum_c N(y; mu_c, sigma_c^2). ``components(outputs)`` reads a
     block of outputs as mu and sigma^2 in the units of ``y`` (sigma^2 None
     where every component has the noise variance 1 / tau, scored then for
-    every tau of ``precisions``, shape (K,)). With ``n_groups`` > 1 the
+    every tau of ``precisions``, shape (K,); with sigma^2, each component's
+    variance is sigma_c^2 / tau for every tau of ``precisions``: a grid of
+    scales of a predicted noise variance, ``[1.0]`` for the variance as
+    predicted). With ``n_groups`` > 1 the
     members form that many equal groups (members g * M / G to (g + 1) * M /
     G - 1), each scored as its own mixture.
 
     ``y`` has shape (n_samples, n_targets); returns the groups' predictive
     means, (n_samples, n_targets, n_groups), and the log-likelihoods,
-    (n_samples, n_targets, n_groups, K) (K = 1 with sigma^2). A running
+    (n_samples, n_targets, n_groups, K). A running
     log-sum-exp over blocks of passes and chunks of rows: memory does not
     grow with the number of passes, nothing is stored per pass.
     """
@@ -615,8 +618,7 @@ def _mc_log_likelihoods(runner, masks, X, y, components, precisions, n_groups=1)
             s_mu += mu.sum(dim=0)
         if mean is None:
             mean = np.empty((X.shape[0], s_mu.shape[2], n_groups))
-            shape = (X.shape[0], s_mu.shape[2], n_groups, len(precisions))
-            loglik = np.empty(shape if var is None else (*shape[:-1], 1))
+            loglik = np.empty((*mean.shape, len(precisions)))
         ll = lse.log() - math.log(n_per_group) - 0.5 * math.log(2 * math.pi)
         mean[rows] = (s_mu / n_per_group).permute(1, 2, 0).cpu().numpy()
         loglik[rows] = ll.permute(1, 2, 0, 3).cpu().numpy()
@@ -627,10 +629,12 @@ class _LogSumExp:
     """Running log sum_c N(y; mu_c, sigma_c^2) (times sqrt(2 pi)) per entry.
 
     ``add(d, var)`` takes a block of components, d = (y - mu_c)^2 and
-    sigma_c^2 of shape (n_block, *entries); with ``var`` None, sigma_c^2 =
-    1 / tau for each tau of the grid, a last axis of the result. For the
-    grid the reference of the log-sum-exp is the nearest component, d_0 =
-    min_c d_c (its density is the largest for every tau): per tau one
+    sigma_c^2 of shape (n_block, *entries), each scored with the variance
+    sigma_c^2 / tau for each tau of the grid, a last axis of the result
+    (with ``var`` None, sigma_c^2 = 1). With ``var``, a running maximum of
+    the log-densities per tau. Without, the reference of the log-sum-exp
+    is the nearest component, d_0 = min_c d_c (its density is the largest
+    for every tau): per tau one
     multiply, exp and sum over the block, each term at most exp(0) = 1, in
     float64; the sums are rescaled only where a block brings a nearer
     component, which becomes rare as the passes accumulate.
@@ -646,7 +650,14 @@ class _LogSumExp:
 
     def add(self, d, var):
         if not self.grid:
-            self._add_mixture(-0.5 * (d / var + var.log()))
+            z, log_var = d / var, var.log()
+            if self.top is None:
+                self.top = [None] * len(self.half_tau)
+                self.total = [None] * len(self.half_tau)
+            for k, half_tau in enumerate(self.half_tau):
+                # log N(y; mu_c, sigma_c^2 / tau) + log(2 pi) / 2
+                log_pdf = z * half_tau - 0.5 * (log_var - self.log_tau[k])
+                self._add_mixture(k, log_pdf)
             return
         block_min = d.amin(dim=0)
         if self.top is None:
@@ -673,19 +684,20 @@ class _LogSumExp:
                 torch.mul(part, half_tau, out=terms).exp_()
                 total[k, start : start + step] += terms.sum(dim=0)
 
-    def _add_mixture(self, log_pdf):
+    def _add_mixture(self, k, log_pdf):
         block_top = log_pdf.amax(dim=0)
-        if self.top is None:
-            self.top, self.total = block_top, torch.zeros_like(block_top)
-        new_top = torch.maximum(self.top, block_top)
-        self.total *= (self.top - new_top).exp()
-        self.total += (log_pdf - new_top).exp().sum(dim=0)
-        self.top = new_top
+        if self.top[k] is None:
+            self.top[k], self.total[k] = block_top, torch.zeros_like(block_top)
+        new_top = torch.maximum(self.top[k], block_top)
+        self.total[k] *= (self.top[k] - new_top).exp()
+        self.total[k] += (log_pdf - new_top).exp().sum(dim=0)
+        self.top[k] = new_top
 
     def log(self):
-        """The log-sums, entries then the grid's axis (of length 1 without)."""
+        """The log-sums, entries then the grid's axis."""
         if not self.grid:
-            return (self.top + self.total.log()).unsqueeze(-1)
+            pairs = zip(self.top, self.total, strict=True)
+            return torch.stack([top + total.log() for top, total in pairs], dim=-1)
         log_total = self.total.log() - 0.5 * self.top * self.log_tau.exp().view(
             -1, *[1] * self.top.ndim
         )

@@ -132,14 +132,12 @@ class _Homoscedastic(_NoiseModel):
     def fit_after_training(self, est, X_held_out, y_held_out, w_held_out):
         if est.tau != "auto":
             tau = np.full(est.n_outputs_, float(est.tau))
-        elif "tau" in est._chosen:  # fitted while fit chose (_selection)
+        elif X_held_out is None:  # fitted while fit chose, no fresh rows left
             tau = np.atleast_1d(est._chosen["tau"])
         else:
-            runner = _make_runner(est.net_.module_)
-            (tau_scaled,), _ = _best_precisions(
-                runner, est._masks, X_held_out, y_held_out, w_held_out,
-                _on_target_scale(self.components, est), n_groups=1,
-            )  # fmt: skip
+            (tau_scaled,) = _fit_noise_level(
+                est, self.components, X_held_out, y_held_out, w_held_out, _PRECISIONS
+            )
             tau = tau_scaled / est._y_unit() ** 2
         est.tau_ = float(tau[0]) if est.n_outputs_ == 1 else tau
 
@@ -166,7 +164,21 @@ class _Heteroscedastic(_NoiseModel):
         return outputs[..., 0::2], _noise_variance(outputs[..., 1::2])
 
     def noise_variance(self, est, variance):
-        return variance * est._y_unit() ** 2
+        return variance * (est._y_unit() ** 2 * getattr(est, "noise_scale_", 1.0))
+
+    def fit_after_training(self, est, X_held_out, y_held_out, w_held_out):
+        # On the fresh rows where fit chose (_selection); else the scale fitted
+        # while it chose, or the variance as the network predicts it.
+        if X_held_out is not None and "fresh_rows" in est._chosen:
+            (taus,) = _fit_noise_level(
+                est, self.components, X_held_out, y_held_out, w_held_out,
+                _SCALE_PRECISIONS,
+            )  # fmt: skip
+            scale = 1 / taus
+        else:
+            scale = np.atleast_1d(est._chosen.get("noise_scale", 1.0))
+            scale = np.broadcast_to(scale, (est.n_outputs_,)).astype(float)
+        est.noise_scale_ = float(scale[0]) if est.n_outputs_ == 1 else scale
 
     def criterion_params(self, est, module):
         return {"criterion": _BetaGaussianNLL, "criterion__beta": est.nll_beta}
@@ -227,36 +239,53 @@ def _prior_weight_decay(est, module, n_train):
 # finer grid around the best (a likelihood within about 1e-4 of the optimum).
 _PRECISIONS = np.geomspace(1e-2, 1e6, 161)
 _FINE_STEPS = 21
+# A heteroscedastic model's: the inverse scales 1/16 to 16 of its predicted
+# noise variance.
+_SCALE_PRECISIONS = np.geomspace(1 / 16, 16, 49)
 
 
-def _best_precisions(runner, masks, X, y, sample_weight, components, n_groups):
+def _best_precisions(
+    runner, masks, X, y, sample_weight, components, n_groups, grid=_PRECISIONS
+):
     """The noise precision maximising each group's held-out mixture likelihood.
 
     The likelihood is that of the mixture of the passes' Gaussians N(mu_t,
     1 / tau) (the paper's eq. (8), what ``sample_y`` draws from), not of a
     Gaussian of its moments, so the mixture is never a comb of narrow
-    components. ``y`` (n, n_targets) in the units of the standardised target,
-    the rows weighted by ``sample_weight``. Returns, per group, tau_s per
-    target, and the mean held-out log-likelihood per target at it.
+    components; where ``components`` predicts each pass's noise variance
+    sigma_t^2, of N(mu_t, sigma_t^2 / tau), and tau (from ``grid``, e.g.
+    :data:`_SCALE_PRECISIONS`) is the inverse of a scale of that variance.
+    ``y`` (n, n_targets) in the units of the standardised target, the rows
+    weighted by ``sample_weight``. Returns, per group, tau per target, and
+    the mean held-out log-likelihood per target at it.
     """
     y = np.asarray(y.cpu() if torch.is_tensor(y) else y, dtype=np.float64)
     y = y.reshape(len(y), -1)
-    best_tau = best_ll = None
-    for grid in (_PRECISIONS, None):
-        if grid is None:  # a finer grid around each group's and target's best
-            ratio = _PRECISIONS[1] / _PRECISIONS[0]
-            grid = np.unique(np.concatenate([
-                np.geomspace(t / ratio, t * ratio, _FINE_STEPS)
-                for t in np.ravel(best_tau)
-            ]))  # fmt: skip
+
+    def best(grid):
         _, ll = _mc_log_likelihoods(runner, masks, X, y, components, grid, n_groups)
         mean_ll = np.average(ll, axis=0, weights=sample_weight)  # (J, G, K)
         k = mean_ll.argmax(axis=-1)
-        tau = grid[k].T  # (G, J)
-        score = np.take_along_axis(mean_ll, k[..., None], axis=-1)[..., 0].T
-        if best_tau is None or grid is not _PRECISIONS:
-            best_tau, best_ll = tau, score
-    return best_tau, best_ll
+        score = np.take_along_axis(mean_ll, k[..., None], axis=-1)[..., 0]
+        return grid[k].T, score.T  # (G, J) each
+
+    tau, _ = best(grid)
+    # Then a finer grid around each group's and target's best.
+    ratio = grid[1] / grid[0]
+    return best(np.unique(np.concatenate([
+        np.geomspace(t / ratio, t * ratio, _FINE_STEPS) for t in np.ravel(tau)
+    ])))  # fmt: skip
+
+
+def _fit_noise_level(est, components, X, y, sample_weight, grid):
+    """The fitted network's best precision on the rows ``X``, ``y`` (see
+    :func:`_best_precisions`), per target, in standardised units."""
+    runner = _make_runner(est.net_.module_)
+    components = _on_target_scale(components, est)
+    taus, _ = _best_precisions(
+        runner, est._masks, X, y, sample_weight, components, 1, grid
+    )
+    return taus
 
 
 def _on_target_scale(components, est):

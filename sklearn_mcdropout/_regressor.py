@@ -19,6 +19,8 @@ from ._mc import _mc_log_likelihoods, _mc_moments, _mc_samples
 from ._network import _concrete_layers
 from ._noise import (
     _NOISE_MODELS,
+    _PRECISIONS,
+    _SCALE_PRECISIONS,
     _best_precisions,
     _noise_model,
     _on_target_scale,
@@ -225,6 +227,12 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         The model precision used for predictions, in units of ``1 / y**2``:
         a float for a 1-D ``y``, one value per target otherwise. Only with
         ``noise="homoscedastic"``.
+
+    noise_scale_ : float or ndarray of shape (n_targets,)
+        The factor multiplying the noise variance the network predicts (per
+        target): where ``fit`` chose on held-out rows, the one maximising
+        their mixture likelihood (see :ref:`auto`), else 1. Only
+        with ``noise="heteroscedastic"``.
 
     weight_decay_ : float
         The weight decay used in training.
@@ -532,13 +540,14 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         return _noise_model(noise).member_criterion(self, outputs_per_target)
 
     def _score_candidates(self, runner, masks, held_out, candidates):
-        """Each candidate's held-out mixture log-likelihood, and its ``tau``.
+        """Each candidate's held-out mixture log-likelihood, and its noise level.
 
         The mean over the held-out rows (weighted) and the targets, in the
         units of the standardised target (a constant away from those of y,
-        the same for every candidate); a homoscedastic candidate's at the
-        noise precision maximising it, returned as ``tau`` in units of
-        1 / y**2.
+        the same for every candidate), at the noise level maximising it: a
+        homoscedastic candidate's noise precision, returned as ``tau`` in
+        units of 1 / y**2, a heteroscedastic one's scale of its predicted
+        noise variance, returned as ``noise_scale``.
         """
         per_target = max(self._outputs_per_target(n) for _, n in candidates)
         X, y, w = held_out
@@ -553,24 +562,19 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
             components = _on_target_scale(read, self)
 
-            if model.outputs_per_target == 1:
-                taus, scores = _best_precisions(
-                    runner, masks, X, y, w, components, len(candidates)
-                )
-            else:
-                _, ll = _mc_log_likelihoods(
-                    runner, masks, X, y.cpu().numpy(), components, [1.0],
-                    len(candidates),
-                )  # fmt: skip
-                scores = np.average(ll[..., 0], axis=0, weights=w).T
-                taus = None
+            homoscedastic = model.outputs_per_target == 1
+            grid = _PRECISIONS if homoscedastic else _SCALE_PRECISIONS
+            taus, scores = _best_precisions(
+                runner, masks, X, y, w, components, len(candidates), grid
+            )
             for c, (_, name) in enumerate(candidates):
                 if name == noise:
-                    fitted = {}
-                    if taus is not None:
-                        tau = taus[c] / self._y_unit() ** 2
-                        fitted["tau"] = float(tau[0]) if len(tau) == 1 else tau
-                    scored[c] = (float(np.mean(scores[c])), fitted)
+                    if homoscedastic:
+                        key, value = "tau", taus[c] / self._y_unit() ** 2
+                    else:
+                        key, value = "noise_scale", 1 / taus[c]
+                    value = float(value[0]) if len(value) == 1 else value
+                    scored[c] = (float(np.mean(scores[c])), {key: value})
         return scored
 
     def _criterion_params(self, module):
@@ -581,6 +585,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         for noise in self._noise_candidates():
             _noise_model(noise).check_params(self)
 
+    def _fits_on_fresh_rows(self):
+        """The noise level (``tau="auto"``) is fitted on fresh rows."""
+        return self.tau == "auto"
+
     def _needs_held_out(self):
         """Rows are held out for early stopping and for the noise model's fit."""
         return self.early_stopping or self._noise_model().needs_held_out(self)
@@ -589,6 +597,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         X, y, w = (None, None, None) if held_out is None else held_out
         if y is not None:
             y = y.cpu().numpy()
+        for name in ("tau_", "noise_scale_"):  # a refit's noise model sets its own
+            self.__dict__.pop(name, None)
         self._noise_model().fit_after_training(self, X, y, w)
         self.noise_ = self._resolved("noise")
 
@@ -936,8 +946,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
         The log of the mixture of the passes' Gaussians (see
         ``_mc._mc_log_likelihoods``), per target, in the units of y; with
-        ``precisions`` (homoscedastic only), for every noise precision tau of
-        that grid (units of 1 / y**2) instead of ``tau_``; with ``n_groups``,
+        ``precisions``, for every noise precision tau of that grid (units of
+        1 / y**2) instead of ``tau_``, or with the heteroscedastic model for
+        the predicted noise variances divided by each tau; with ``n_groups``,
         for each of that many equal groups of members. Returns the groups'
         means, (n_samples, n_targets, n_groups), and the log-likelihoods,
         (n_samples, n_targets, n_groups, n_precisions or 1).
@@ -945,11 +956,6 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Xt = self._validate_X_predict(X)
         y = np.asarray(y, dtype=np.float64).reshape(len(Xt), -1)
         noise_model = self._noise_model()
-        if precisions is not None and noise_model.outputs_per_target > 1:
-            raise ValueError(
-                "A grid of noise precisions needs the homoscedastic noise model, "
-                f"got noise_={self._resolved('noise')!r}."
-            )
         device = Xt.device
         scale = torch.as_tensor(self._y_scale, dtype=torch.float64, device=device)
         shift = torch.as_tensor(self._y_train_mean, dtype=torch.float64, device=device)
@@ -957,7 +963,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         def components(outputs):
             mu, var = noise_model.components(outputs)
             mu = mu * scale + shift
-            if precisions is None:
+            if precisions is None or var is not None:
                 var = noise_model.noise_variance(self, var)
                 var = torch.as_tensor(var, dtype=torch.float64, device=device)
                 var = var.expand_as(mu)

@@ -10,8 +10,14 @@ the held-out rows, and scores each by the held-out log-likelihood of its
 predictive mixture (the paper's eq. (8); for a homoscedastic candidate with
 its noise precision fitted on that same likelihood). The best candidate's
 rate, noise model, number of epochs and noise precision go to the
-estimator's ``_chosen``, from which the chosen model is then trained on all
-rows; every candidate's score is in ``candidate_scores_``.
+estimator's ``_chosen``, from which the chosen model is then trained; every
+candidate's score is in ``candidate_scores_``.
+
+A regressor first sets apart another ``validation_fraction`` of the rows,
+fresh rows that neither train nor choose: the chosen model trains on the
+rest, and its noise level is fitted on them (``_noise``). On the rows that
+also chose the candidate and its best epoch, the noise level comes out too
+small, and the intervals too narrow (``benchmarks/RESULTS_peers.md``).
 """
 
 import math
@@ -79,11 +85,13 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     """Train the candidates on the training rows, score them, keep the best.
 
     Sets ``est._chosen`` (what the "auto" parameters resolve to, and the
-    epochs to train) and ``est.candidate_scores_``. Where nothing is left to
-    choose (one candidate and a given ``max_epochs``), ``_chosen`` only
-    resolves the "auto" with one possible value, and no rows are held out;
-    ``partial`` (a first ``partial_fit``) resolves "auto" to ``_INCREMENTAL``
-    and the epoch budget.
+    epochs to train) and ``est.candidate_scores_``; returns the ``_Rows``
+    the chosen model trains on and the fresh rows its noise level is fitted
+    on (None, and all rows to train on, where no fresh rows are set apart).
+    Where nothing is left to choose (one candidate and a given
+    ``max_epochs``), ``_chosen`` only resolves the "auto" with one possible
+    value, and no rows are held out; ``partial`` (a first ``partial_fit``)
+    resolves "auto" to ``_INCREMENTAL`` and the epoch budget.
     """
     est._chosen = {}
     est.__dict__.pop("candidate_scores_", None)  # a refit may choose nothing
@@ -93,12 +101,15 @@ def _choose(est, rows, device, seeds, rng, partial=False):
                 est._chosen[name] = value
         if est.max_epochs == "auto":
             est._chosen["max_epochs"] = _epoch_budget(est, rows.n_train())
-        return
+        return rows, None
     candidates = _candidates(est)
     if len(candidates) == 1 and est.max_epochs != "auto":
         noise = candidates[0][1]
         est._chosen = {} if getattr(est, "noise", None) != "auto" else {"noise": noise}
-        return
+        return rows, None
+    fresh = None
+    if est._fits_on_fresh_rows() and len(rows.y) >= 3:
+        rows, fresh = rows.split(est.validation_fraction, rng)
     train, held_out = rows.split(est.validation_fraction, rng)
     budget = _epoch_budget(est, train.n_train())
     stops_early = est.max_epochs == "auto" or est.early_stopping
@@ -121,6 +132,9 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     epochs = stopping.best_epochs() if stopping else None
     _record(est, candidates, scored, best, epochs, budget, stopping)
     _say(net, est.candidate_scores_, best)
+    if fresh is not None:
+        est._chosen["fresh_rows"] = len(fresh.y)
+    return rows, fresh
 
 
 def _say(net, scores, best):

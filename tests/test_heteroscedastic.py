@@ -192,10 +192,11 @@ def test_default_is_homoscedastic_and_unchanged():
 
 def test_the_defaults_choose_the_noise_model_and_recover_an_eightfold_noise():
     # noise="auto", dropout="auto", max_epochs="auto": the heteroscedastic
-    # model wins on held-out likelihood, and its aleatoric std follows the
-    # true one. Measured with this seed: within 10% for x >= -2; 16.7% too
-    # high at worst on the low-noise ninth of the range (x < -2.3, std 0.05
-    # to 0.064), where the jitter of the training passes is learned as noise.
+    # model wins on held-out likelihood, and its aleatoric std, with its
+    # variance scaled on the held-out rows, follows the true one within 15%
+    # (the target of issue 28). Measured with this seed: 12% too high at worst
+    # on the low-noise end (x < -2.5, where the jitter of the training passes
+    # is learned as noise), 11% too low at worst in the middle.
     rng = np.random.default_rng(0)
     X = rng.uniform(-3, 3, size=(3000, 1))
 
@@ -210,7 +211,8 @@ def test_the_defaults_choose_the_noise_model_and_recover_an_eightfold_noise():
     assert scores["noise"][best] == est.noise_
     assert est.dropout_[0] == scores["dropout"][best]
     assert est.n_iter_ == scores["n_epochs"][best]
+    assert est.noise_scale_ == scores["noise_scale"][best]
+    assert np.isnan(scores["noise_scale"][scores["noise"] == "homoscedastic"]).all()
     grid = np.linspace(X.min(), X.max(), 61).reshape(-1, 1)
     ratio = est.predict_uncertainty(grid).aleatoric_std / noise_std(grid[:, 0])
-    np.testing.assert_allclose(ratio[grid[:, 0] >= -2], 1, atol=0.1)
-    np.testing.assert_allclose(ratio, 1, atol=0.17)
+    np.testing.assert_allclose(ratio, 1, atol=0.15)

@@ -51,13 +51,19 @@ def test_streamed_log_likelihood_over_a_tau_grid():
         np.testing.assert_allclose(ll[:, 0, 0, k], expected, rtol=1e-10)
 
 
-def test_tau_grid_needs_the_homoscedastic_model():
+def test_heteroscedastic_variances_scaled_by_a_grid():
+    # With the heteroscedastic model, each tau of the grid divides every
+    # pass's predicted noise variance (the grid of its noise scale).
     est = MCDropoutRegressor(
-        hidden_layer_sizes=(8,), max_epochs=1, n_passes=5, noise="heteroscedastic",
-        random_state=0,
+        hidden_layer_sizes=(16,), max_epochs=5, n_passes=50, noise="heteroscedastic",
+        n_members=2, random_state=0,
     ).fit(X, y)  # fmt: skip
-    with pytest.raises(ValueError, match="homoscedastic noise model"):
-        est._streamed_log_likelihoods(X[:5], y[:5], precisions=[1.0])
+    taus = [1 / 16, 0.7, 1.0, 30.0]
+    passes, noise_std = est.predict_passes(X[:40], return_noise_std=True)
+    _, ll = est._streamed_log_likelihoods(X[:40], y[:40], precisions=taus)
+    for k, tau in enumerate(taus):
+        expected = _stored(passes, noise_std / np.sqrt(tau), y[:40])
+        np.testing.assert_allclose(ll[:, 0, 0, k], expected, rtol=1e-10)
 
 
 def test_tau_grid_over_many_small_blocks(monkeypatch):

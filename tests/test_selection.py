@@ -36,8 +36,59 @@ def test_every_candidate_is_scored_and_the_best_is_kept(chosen):
     homoscedastic = scores["noise"] == "homoscedastic"
     assert np.all(scores["tau"][homoscedastic] > 0)
     assert np.all(np.isnan(scores["tau"][~homoscedastic]))
-    if chosen.noise_ == "homoscedastic":
-        assert chosen.tau_ == scores["tau"][best]
+    assert np.all(scores["noise_scale"][~homoscedastic] > 0)
+    assert np.all(np.isnan(scores["noise_scale"][homoscedastic]))
+
+
+def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
+    # Three disjoint parts of the rows: the candidates train on one, are
+    # chosen on the second, the chosen model trains on both, and its noise
+    # level is fitted on the third, which nothing trained or chose on: tau_
+    # maximises the likelihood of those rows under the final model's mixture.
+    from sklearn_mcdropout import _noise, _selection
+
+    seen = {}
+
+    def rows_of(X_part):
+        return {tuple(row) for row in np.asarray(X_part.cpu()).tolist()}
+
+    def spy(module, name, record):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            record(*args)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    def candidates(est, cands, train, held_out, *rest):
+        seen["train"], seen["choose"] = rows_of(train.X), rows_of(held_out.X)
+
+    def final(self, train, *rest):
+        seen["final"] = rows_of(train.X)
+
+    def noise(est, components, X_fresh, *rest):
+        seen["fresh"] = rows_of(X_fresh)
+
+    spy(_selection, "_train_members", candidates)
+    spy(MCDropoutRegressor, "_train", final)
+    spy(_noise, "_fit_noise_level", noise)
+    est = MCDropoutRegressor(**{**FAST, "noise": "homoscedastic"}).fit(X, y)
+    assert [len(seen[k]) for k in ("fresh", "choose", "train")] == [30, 27, 243]
+    assert seen["final"] == seen["train"] | seen["choose"]
+    assert not seen["fresh"] & seen["final"]
+    assert len(seen["fresh"] | seen["final"]) == len(X)
+    assert est._chosen["fresh_rows"] == 30
+    rows = X.astype(np.float32).tolist()
+    fresh = np.array([tuple(row) in seen["fresh"] for row in rows])
+    passes = est.predict_passes(X[fresh])
+    taus = est.tau_ * np.geomspace(0.8, 1.25, 401)
+    lls = [
+        np.mean(logsumexp(norm.logpdf(y[fresh][:, None], passes, 1 / np.sqrt(t)),
+                          axis=1))
+        for t in taus
+    ]  # fmt: skip
+    assert abs(np.log(taus[int(np.argmax(lls))] / est.tau_)) < 0.01
 
 
 def test_the_choice_is_a_function_of_random_state(chosen):
@@ -108,6 +159,52 @@ def test_tau_fits_the_mixture_so_it_is_no_comb():
     assert abs(mixture_nll - gaussian_nll(y_test, mean, std)) < 0.05
 
 
+def test_heteroscedastic_noise_scale_maximises_the_held_out_mixture():
+    # The scale of the predicted noise variance a heteroscedastic candidate
+    # gets: the grid's best, then a finer grid around it, against a brute
+    # force over the stored passes.
+    from sklearn_mcdropout._noise import _SCALE_PRECISIONS, _best_precisions
+
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(16,), dropout=0.1, noise="heteroscedastic",
+        max_epochs=30, n_passes=40, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert est.noise_scale_ == 1.0  # nothing chosen: the variance as predicted
+    X_val, y_val = X[:80], y[:80]
+    runner, masks = est._runner_and_masks()
+    Xt = est._validate_X_predict(X_val)
+    y_s = ((y_val - est._y_train_mean) / est._y_unit()).reshape(-1, 1)
+    components = est._noise_model().components
+    (tau,), (ll,) = _best_precisions(
+        runner, masks, Xt, y_s, None, components, 1, _SCALE_PRECISIONS
+    )
+    passes, noise_std = est.predict_passes(X_val, return_noise_std=True)
+    scales = np.geomspace(1 / 16, 16, 4001)
+    lls = [
+        np.mean(logsumexp(norm.logpdf(y_val[:, None], passes, noise_std * np.sqrt(c)),
+                          axis=1) - np.log(passes.shape[1]))
+        for c in scales
+    ]  # fmt: skip
+    best = scales[int(np.argmax(lls))]
+    assert abs(np.log(1 / tau[0]) - np.log(best)) < 0.01
+    # The likelihood in standardised units is that in y's plus log(y_unit).
+    np.testing.assert_allclose(ll[0], max(lls) + np.log(est._y_unit()), atol=1e-4)
+
+
+def test_chosen_noise_scale_multiplies_the_predicted_variance():
+    est = MCDropoutRegressor(**{**FAST, "noise": "heteroscedastic"}).fit(X, y)
+    scores = est.candidate_scores_
+    best = np.argmax(scores["held_out_log_likelihood"])
+    assert scores["noise"][best] == est.noise_ == "heteroscedastic"
+    assert est.noise_scale_ != 1.0  # fitted on the fresh rows
+    assert not hasattr(est, "tau_")
+    scale = est.noise_scale_
+    aleatoric = est.predict_uncertainty(X[:20]).aleatoric_std
+    est.noise_scale_ = 1.0  # the network's own variance
+    unscaled = est.predict_uncertainty(X[:20]).aleatoric_std
+    np.testing.assert_allclose(aleatoric**2, scale * unscaled**2, rtol=1e-6)
+
+
 def test_partial_fit_has_nothing_to_choose_on():
     est = MCDropoutRegressor(hidden_layer_sizes=(8,), n_passes=10, random_state=0)
     est.partial_fit(X, y)
@@ -152,11 +249,12 @@ def test_given_rate_and_noise_choose_the_training_length_alone(params):
     assert len(scores["held_out_log_likelihood"]) == 1
     assert scores["noise"][0] == est.noise_ == params["noise"]
     assert scores["dropout"][0] == params["dropout"]
-    assert 1 <= est.n_iter_ == scores["n_epochs"][0] <= _epoch_budget(est, 90)
+    assert 1 <= est.n_iter_ == scores["n_epochs"][0] <= _epoch_budget(est, 81)
     n_members = params.get("n_members", 1)
     assert est.predict_passes(X[:5]).shape == (5, est.n_passes * n_members)
-    if params["noise"] == "homoscedastic":
-        assert est.tau_ == scores["tau"][0]
+    assert est._chosen["fresh_rows"] == 10  # the noise level's (tau_ or scale)
+    fitted = "tau_" if params["noise"] == "homoscedastic" else "noise_scale_"
+    assert getattr(est, fitted) > 0
 
 
 def test_classifier_with_a_given_rate_chooses_its_training_length_alone():
