@@ -49,34 +49,41 @@ def _worst_quintile(result, method):
     return min(by_bin)
 
 
-def row(name):
+def row(name, previous=None):
     old = json.loads((RESULTS / f"peers_{name}.json").read_text())
     new = json.loads((RESULTS / f"defaults_{name}.json").read_text())
+    runs = [old]
+    if previous is not None:
+        runs.append(json.loads((RESULTS / f"{previous}_{name}.json").read_text()))
     cells = [f"{name} ({new['n_splits']} split{'s' * (new['n_splits'] > 1)})"]
     for key, _, smallest in COLUMNS:
-        before = _stats(old, "mcd", key)
         after = _stats(new, "mcd", key)
         best, method = _best(old, key, smallest)
         d = 1 if key == "fit_time" else 3
+        earlier = " / ".join(f"{_stats(run, 'mcd', key)[0]:.{d}f}" for run in runs)
         cells.append(
-            f"{before[0]:.{d}f} / **{after[0]:.{d}f} ± {after[1]:.{d}f}**"
+            f"{earlier} / **{after[0]:.{d}f} ± {after[1]:.{d}f}**"
             f" / {best:.{d}f} ({method})"
         )
-    cells.append(
-        f"{_worst_quintile(old, 'mcd'):.2f} / **{_worst_quintile(new, 'mcd'):.2f}**"
-    )
+    quintiles = [f"{_worst_quintile(run, 'mcd'):.2f}" for run in runs]
+    cells.append(" / ".join(quintiles) + f" / **{_worst_quintile(new, 'mcd'):.2f}**")
     return "| " + " | ".join(cells) + " |"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="data sets, as in the results files")
+    parser.add_argument(
+        "--previous",
+        help="also the results files <PREVIOUS>_<set>.json (an earlier run of "
+        "the defaults), between the earlier release's and the new ones",
+    )
     args = parser.parse_args(argv)
     headers = [h for _, h, _ in COLUMNS] + ["worst quintile, 95% cov."]
     print("| data set | " + " | ".join(headers) + " |")
     print("|---" * (len(headers) + 1) + "|")
     for name in args.names:
-        print(row(name))
+        print(row(name, args.previous))
 
 
 if __name__ == "__main__":

@@ -280,22 +280,31 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         fresh = None
         if first:
             self._mask_seed = mask_seed
-            # What "auto" leaves open is chosen on held-out rows, then the
-            # chosen model is trained on the rows but the fresh ones that
-            # fit its noise level, if any (_selection).
-            rows, fresh = _choose(self, rows, device, seeds, rng, partial)
+            # What "auto" leaves open is chosen on held-out rows (_selection).
+            rest, fresh = _choose(self, rows, device, seeds, rng, partial)
         if fresh is not None:
-            train, valid, held_out = rows, None, fresh
+            # The chosen model trained on all rows but the fresh ones, its
+            # noise level fitted on them; then trained on every row with it.
+            self._train_and_fit_after(rest, None, fresh, device, seeds)
+            self._train_and_fit_after(rows, None, None, device, seeds)
         else:
             train, held_out = self._split_held_out(rows, rng)
             valid = held_out if self.early_stopping and held_out is not None else None
+            self._train_and_fit_after(
+                train, valid, held_out, device, seeds, first, partial
+            )
+        self._warn_if_no_epistemic_part()
+        return self
+
+    def _train_and_fit_after(
+        self, train, valid, held_out, device, seeds, first=True, partial=False
+    ):
+        """Train (:meth:`_train`), draw the masks, fit on the held-out rows."""
         self._train(train, valid, device, seeds, first, partial)
         self.dropout_ = _dropout_rates(self.net_.module_)
         self._set_prediction_masks()
         self._set_training_attributes()
         self._fit_after_training(held_out)
-        self._warn_if_no_epistemic_part()
-        return self
 
     def _validate_fit_data(self, X, y, reset=True):
         """X as float32 (a copy) and y as validated by scikit-learn."""

@@ -132,13 +132,15 @@ class _Homoscedastic(_NoiseModel):
     def fit_after_training(self, est, X_held_out, y_held_out, w_held_out):
         if est.tau != "auto":
             tau = np.full(est.n_outputs_, float(est.tau))
-        elif X_held_out is None:  # fitted while fit chose, no fresh rows left
+        elif X_held_out is None:  # fitted on the fresh rows, or while fit chose
             tau = np.atleast_1d(est._chosen["tau"])
         else:
             (tau_scaled,) = _fit_noise_level(
                 est, self.components, X_held_out, y_held_out, w_held_out, _PRECISIONS
             )
             tau = tau_scaled / est._y_unit() ** 2
+            if "fresh_rows" in est._chosen:  # for the training on every row
+                est._chosen["tau"] = tau
         est.tau_ = float(tau[0]) if est.n_outputs_ == 1 else tau
 
     def prior_precision(self, est):
@@ -174,7 +176,7 @@ class _Heteroscedastic(_NoiseModel):
                 est, self.components, X_held_out, y_held_out, w_held_out,
                 _SCALE_PRECISIONS,
             )  # fmt: skip
-            scale = 1 / taus
+            scale = est._chosen["noise_scale"] = 1 / taus  # for every row's training
         else:
             scale = np.atleast_1d(est._chosen.get("noise_scale", 1.0))
             scale = np.broadcast_to(scale, (est.n_outputs_,)).astype(float)

@@ -120,7 +120,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         applies to every target. "auto" sets ``tau_``, one per target, to
         maximise the likelihood of the ``validation_fraction`` rows held out
         in :meth:`fit` under the predictive mixture of the passes (the
-        paper's eq. (8), what :meth:`sample_y` draws from; :ref:`noise`).
+        paper's eq. (8), what :meth:`sample_y` draws from; :ref:`noise`);
+        where fit chooses, of fresh rows that served no choice (:ref:`auto`).
 
     weight_decay : float or "auto", default="auto"
         L2 penalty on the weights (not the biases): the loss gets
@@ -147,8 +148,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         candidate on the held-out split for up to about 20,000 optimiser
         steps (20 to 2,000 epochs: small data get more), stopping once its
         held-out loss has not improved for a tenth of that, and trains the
-        chosen model on all rows for its best number of epochs, in
-        ``n_iter_`` (:ref:`auto`).
+        chosen model for its best number of epochs, in ``n_iter_``
+        (:ref:`auto`).
 
     batch_size : int, default=64
         Mini-batch size.
@@ -163,15 +164,16 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     validation_fraction : float, default=0.1
         Fraction of the training rows held out (at least one) for what
         :meth:`fit` chooses ("auto"), ``tau="auto"`` and ``early_stopping``,
-        the same rows for all.
+        the same rows for all; where fit chooses, the same fraction is set
+        apart again, as fresh rows for the noise level (:ref:`auto`).
 
     early_stopping : bool, default=False
         Whether to stop, as MLPRegressor does, once the held-out loss
         (dropout off) has not fallen below its best minus ``tol`` for more
         than ``n_iter_no_change`` consecutive epochs, keeping the best
         epoch's weights. When :meth:`fit` chooses on held-out rows, it
-        stops each candidate so and trains the chosen one on all rows for
-        its best number of epochs. Not available in :meth:`partial_fit`.
+        stops each candidate so and trains the chosen one for its best
+        number of epochs. Not available in :meth:`partial_fit`.
 
     n_iter_no_change : int, default=10
         Maximum number of epochs without an improvement of ``tol``, with
@@ -231,8 +233,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     noise_scale_ : float or ndarray of shape (n_targets,)
         The factor multiplying the noise variance the network predicts (per
         target): where ``fit`` chose on held-out rows, the one maximising
-        their mixture likelihood (see :ref:`auto`), else 1. Only
-        with ``noise="heteroscedastic"``.
+        the mixture likelihood of fresh rows that served no choice
+        (:ref:`auto`), else 1. Only with ``noise="heteroscedastic"``.
 
     weight_decay_ : float
         The weight decay used in training.

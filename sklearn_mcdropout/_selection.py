@@ -15,9 +15,11 @@ candidate's score is in ``candidate_scores_``.
 
 A regressor first sets apart another ``validation_fraction`` of the rows,
 fresh rows that neither train nor choose: the chosen model trains on the
-rest, and its noise level is fitted on them (``_noise``). On the rows that
-also chose the candidate and its best epoch, the noise level comes out too
-small, and the intervals too narrow (``benchmarks/RESULTS_peers.md``).
+rest, its noise level is fitted on them (``_noise``), and it is trained
+again on every row with that noise level (``_base._fit_steps``). On the
+rows that also chose the candidate and its best epoch, the noise level
+comes out too small, and the intervals too narrow
+(``benchmarks/RESULTS_peers.md``).
 """
 
 import math
@@ -86,8 +88,8 @@ def _choose(est, rows, device, seeds, rng, partial=False):
 
     Sets ``est._chosen`` (what the "auto" parameters resolve to, and the
     epochs to train) and ``est.candidate_scores_``; returns the ``_Rows``
-    the chosen model trains on and the fresh rows its noise level is fitted
-    on (None, and all rows to train on, where no fresh rows are set apart).
+    but the fresh ones, and the fresh rows its noise level is fitted on
+    (None, and all rows, where no fresh rows are set apart).
     Where nothing is left to choose (one candidate and a given
     ``max_epochs``), ``_chosen`` only resolves the "auto" with one possible
     value, and no rows are held out; ``partial`` (a first ``partial_fit``)
