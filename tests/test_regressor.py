@@ -125,7 +125,11 @@ def test_target_scale_is_restored(scale):
     mean_s, std_s = scaled.predict(X, return_std=True)
     np.testing.assert_allclose(mean_s, mean * scale, rtol=1e-4, atol=1e-4 * scale)
     np.testing.assert_allclose(std_s, std * scale, rtol=1e-3)
-    np.testing.assert_allclose(scaled.tau_, base.tau_ / scale**2, rtol=1e-3)
+    assert scaled.noise_ == base.noise_  # the same choice in any unit of y
+    if base.noise_ == "homoscedastic":
+        np.testing.assert_allclose(scaled.tau_, base.tau_ / scale**2, rtol=1e-3)
+    else:  # a factor of the variance: no unit
+        np.testing.assert_allclose(scaled.noise_scale_, base.noise_scale_, rtol=1e-3)
 
 
 def test_column_vector_y_warns_and_matches_1d():
@@ -247,6 +251,7 @@ def test_tau_auto_recovers_noise_level():
     y = np.sin(2 * X[:, 0]) + rng.normal(scale=0.3, size=1000)
     est = MCDropoutRegressor(
         hidden_layer_sizes=(64, 64),
+        noise="homoscedastic",
         max_epochs=60,
         n_passes=50,
         validation_fraction=0.2,
