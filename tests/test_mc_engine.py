@@ -92,6 +92,29 @@ def test_row_order_and_batch_invariance(fitted_tiny, rows, seed):
     )
 
 
+@pytest.mark.parametrize("params", [{}, {"n_members": 3}, {"noise": "heteroscedastic"}])
+def test_a_row_is_predicted_to_the_bit_whatever_rows_come_with_it(params):
+    # Products of rows in multiples of 128 (_mc._ROW_BLOCK): the same kernels,
+    # and the same float32 rounding of the passes, for 1 row as within 300
+    # (scikit-learn's check_methods_subset_invariance asks for 1e-7).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=300)
+    est = MCDropoutRegressor(
+        **{"dropout": 0.1, "noise": "homoscedastic", **params},
+        max_epochs=2, n_passes=20, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    passes = est.predict_passes(X)
+    mean, std = est.predict(X, return_std=True)
+    for start, n in [(0, 1), (7, 10), (20, 128), (50, 200)]:
+        part = slice(start, start + n)
+        np.testing.assert_array_equal(est.predict_passes(X[part]), passes[part])
+        # The moments' float64 sums: vectorised over other shapes, 1e-16.
+        got_mean, got_std = est.predict(X[part], return_std=True)
+        np.testing.assert_allclose(got_mean, mean[part], rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(got_std, std[part], rtol=1e-13)
+
+
 @pytest.mark.parametrize("n_members", [1, 3])
 def test_passes_of_a_row_do_not_depend_on_how_many_rows_come_with_it(n_members):
     # Few rows scale the activations by the masks, many rows the weights
