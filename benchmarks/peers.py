@@ -10,8 +10,10 @@ scored on the same test rows:
 - ``mcd``: ``MCDropoutRegressor()`` with its defaults (since issue 28 the
   dropout rate, noise model, ``tau`` and epochs chosen on held-out rows;
   the committed ``results/peers_*.json`` were run with the earlier defaults,
-  dropout 0.1, homoscedastic, 100 epochs, and ``results/defaults_*.json``
-  with the new ones);
+  dropout 0.1, homoscedastic, 100 epochs, ``results/defaults_*.json``
+  with the new ones, and ``results/defaults-choice-rows_*.json`` with the
+  new ones as first released, their noise level fitted on the rows that
+  chose);
 - ``mcd-het``: ``noise="heteroscedastic"``;
 - ``mcd-concrete``: ``dropout="concrete"`` (learned rates);
 - ``mcd-ens5``: ``n_members=5`` (five MC dropout networks pooled);
