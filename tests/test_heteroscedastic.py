@@ -194,7 +194,7 @@ def test_the_defaults_choose_the_noise_model_and_recover_an_eightfold_noise():
     # noise="auto", dropout="auto", max_epochs="auto": the heteroscedastic
     # model wins on held-out likelihood, and its aleatoric std follows the
     # true one. Measured with this seed: 7% too high at worst on the
-    # low-noise end, 17.6% too low at worst in the middle (x near 0.9), more
+    # low-noise end, 17.6% too low at worst in the middle (x near 1.3), more
     # than issue 28's 15%: the noise scale (0.76) fitted on fresh rows makes
     # the whole predictive mixture fit them, and at the chosen rate 0.05
     # part of their spread is the passes' (epistemic).
