@@ -666,14 +666,13 @@ class _LogSumExp:
         )
         self.half_tau = [-0.5 * float(t) for t in np.asarray(precisions)]
         self.grid = grid
-        self.top = self.total = None
+        # With the grid, one tensor each; else a running maximum and sum per tau.
+        n = len(self.half_tau)
+        self.top, self.total = (None, None) if grid else ([None] * n, [None] * n)
 
     def add(self, d, var):
         if not self.grid:
             z, log_var = d / var, var.log()
-            if self.top is None:
-                self.top = [None] * len(self.half_tau)
-                self.total = [None] * len(self.half_tau)
             for k, half_tau in enumerate(self.half_tau):
                 # log N(y; mu_c, sigma_c^2 / tau) + log(2 pi) / 2
                 log_pdf = z * half_tau - 0.5 * (log_var - self.log_tau[k])
