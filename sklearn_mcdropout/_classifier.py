@@ -113,8 +113,10 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         the loss on the held-out rows.
 
     validation_fraction : float, default=0.1
-        Fraction of the training rows held out (at least one) to monitor the
-        loss when ``early_stopping=True``. Unused otherwise.
+        Fraction of the training rows held out (at least one) for what
+        :meth:`fit` chooses ("auto") and for ``early_stopping``, the same
+        rows for both. On a few hundred rows a larger fraction (0.3) makes
+        the choice less noisy (:ref:`auto`).
 
     early_stopping : bool, default=False
         Whether to stop, as MLPClassifier does, once the held-out
