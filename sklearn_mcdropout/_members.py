@@ -248,14 +248,15 @@ class _MemberLoss(nn.Module):
         """The base criterion's target carrying the weights (see _SampleWeighted)."""
         return self.base.pack(y, weight)
 
-    def row_losses(self, y_pred, y_true):
-        """Each row's loss, the mean over the members: (M, n, ...) outputs to (n,).
+    def held_out_losses(self, y_pred, y_true):
+        """Each row's held-out score (``_SampleWeighted.held_out_losses``), the
+        mean over the members: (M, n, ...) outputs to (n,).
 
         ``y_true`` holds one target per row, shared by the members.
         """
         n_members, n_rows = y_pred.shape[:2]
         y_true = y_true.expand(n_members, *y_true.shape).flatten(0, 1)
-        losses = self.base.row_losses(y_pred.flatten(0, 1), y_true)
+        losses = self.base.held_out_losses(y_pred.flatten(0, 1), y_true)
         return losses.reshape(n_members, n_rows).mean(dim=0)
 
 

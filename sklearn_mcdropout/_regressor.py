@@ -112,6 +112,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         With ``noise="heteroscedastic"``, the beta in [0, 1] of the beta-NLL
         loss (Seitzer et al. 2022), which weights each row's NLL by its
         predicted noise variance to the power beta; 0 is the plain Gaussian
+        NLL. A training loss only: held-out rows are scored by the plain
         NLL. Unused with ``noise="homoscedastic"``.
 
     tau : float or "auto", default="auto"

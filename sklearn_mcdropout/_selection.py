@@ -323,13 +323,14 @@ class _CandidateLoss(torch.nn.Module):
             )
         return total
 
-    def member_row_losses(self, y_pred, y_true):
-        """Each member's loss of each row, (M, n), from outputs (M, n, ...)."""
+    def member_held_out_losses(self, y_pred, y_true):
+        """Each member's held-out score of each row, (M, n), from outputs
+        (M, n, ...) (``_SampleWeighted.held_out_losses``)."""
         losses = torch.empty(y_pred.shape[:2], dtype=y_pred.dtype, device=y_pred.device)
         for members, criterion in zip(self.members, self.criteria, strict=True):
             pred = y_pred[members]
             true = y_true.expand(len(pred), *y_true.shape)
-            rows = criterion.row_losses(pred.flatten(0, 1), true.flatten(0, 1))
+            rows = criterion.held_out_losses(pred.flatten(0, 1), true.flatten(0, 1))
             losses[members] = rows.reshape(len(pred), -1).to(losses.dtype)
         return losses
 
@@ -391,7 +392,7 @@ class _MemberStopping(_Recording):
         self.X = self.y = self.sample_weight = self.best_state_ = None
 
     def _member_losses(self, net):
-        rows = self._row_losses(net, "member_row_losses")
+        rows = self._row_losses(net, "member_held_out_losses")
         return self._weighted_mean(rows).cpu()
 
     def best_epochs(self):

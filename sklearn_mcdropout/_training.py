@@ -201,6 +201,16 @@ class _SampleWeighted(nn.Module):
             self.criterion.reduction = reduction
         return loss.reshape(len(loss), -1).mean(dim=1)
 
+    def held_out_losses(self, y_pred, y_true):
+        """Each row's held-out score, shape (n,): the criterion's own
+        ``held_out_losses`` where it has one (the heteroscedastic loss scores
+        by the plain likelihood), else its :meth:`row_losses`."""
+        held_out_losses = getattr(self.criterion, "held_out_losses", None)
+        if held_out_losses is None:
+            return self.row_losses(y_pred, y_true)
+        loss = held_out_losses(y_pred, y_true)
+        return loss.reshape(len(loss), -1).mean(dim=1)
+
 
 def _normalised_weights(sample_weight, device):
     """Sample weights as a float32 tensor of mean 1.
@@ -270,7 +280,7 @@ class _EarlyStopping(Callback):
         self.X = self.y = self.sample_weight = self.best_state_ = None
 
     def _held_out_loss(self, net):
-        return float(self._weighted_mean(self._row_losses(net, "row_losses")))
+        return float(self._weighted_mean(self._row_losses(net, "held_out_losses")))
 
     def _row_losses(self, net, method):
         """The criterion's ``method`` on the held-out rows, dropout off."""

@@ -1,6 +1,7 @@
 """noise="heteroscedastic": the noise head, its loss and the predictive parts."""
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -8,11 +9,15 @@ import torch
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutRegressor
+from sklearn_mcdropout._members import _MemberLoss
 from sklearn_mcdropout._noise import (
     _NOISE_VARIANCE_FLOOR,
     _BetaGaussianNLL,
+    _MeanColumnsMSE,
     _noise_variance,
 )
+from sklearn_mcdropout._selection import _CandidateLoss, _MemberStopping
+from sklearn_mcdropout._training import _EarlyStopping, _SampleWeighted
 
 
 def _noise_std(x):
@@ -123,6 +128,64 @@ def test_nll_beta_is_the_training_loss_beta():
     assert isinstance(homo.fit(X, y).net_.criterion_.criterion, nn.MSELoss)
     with pytest.raises(ValueError, match="'nll_beta' parameter"):
         MCDropoutRegressor(nll_beta=1.5, **params).fit(X, y)
+
+
+def test_held_out_rows_are_scored_by_the_plain_likelihood_whatever_the_beta():
+    # Early stopping and the candidates' epochs compare held-out scores
+    # across epochs; the beta-NLL, a training loss, is no proper score: for a
+    # calibrated row it is smallest at sigma^2 = e^-3 and ranks a sharper
+    # calibrated model worse.
+    y_pred = torch.tensor([[0.5, -1.0], [2.0, 0.3], [-1.0, 2.0]])
+    y_true = torch.tensor([[1.0], [1.5], [0.0]])
+    mean, var = y_pred[:, :1], torch.log1p(torch.exp(y_pred[:, 1:])) + 1e-6
+    plain = (0.5 * (torch.log(var) + (y_true - mean) ** 2 / var))[:, 0]
+    one = _SampleWeighted(_BetaGaussianNLL, beta=0.5)
+    torch.testing.assert_close(one.held_out_losses(y_pred, y_true), plain)
+    assert not torch.allclose(one.row_losses(y_pred, y_true), plain)
+    # Members (an ensemble: the mean over members; candidates: each its own).
+    shifted = y_pred + torch.tensor([0.1, 0.0])
+    plain_shifted = 0.5 * (torch.log(var) + (y_true - mean - 0.1) ** 2 / var)[:, 0]
+    stacked = torch.stack([y_pred, shifted])
+    members = _MemberLoss(_SampleWeighted, criterion=_BetaGaussianNLL, beta=0.5)
+    torch.testing.assert_close(
+        members.held_out_losses(stacked, y_true), (plain + plain_shifted) / 2
+    )
+    candidates = _CandidateLoss(
+        [(_MeanColumnsMSE, {"step": 2}), (_BetaGaussianNLL, {"beta": 0.5})]
+    )
+    scores = candidates.member_held_out_losses(stacked, y_true)
+    torch.testing.assert_close(scores[0], ((y_true - mean)[:, 0] ** 2))
+    torch.testing.assert_close(scores[1], plain_shifted)
+    # A calibrated row, (y - mu)^2 = sigma^2, at sigma^2 = 1e-3 and 1e-2:
+    # the held-out score prefers the sharper one, the beta-NLL the other.
+    raw = torch.log(torch.expm1(torch.tensor([1e-3, 1e-2]) - 1e-6))
+    calibrated = torch.stack([torch.zeros(2), raw], dim=1)
+    y_cal = torch.sqrt(torch.tensor([[1e-3], [1e-2]]))
+    held_out = one.held_out_losses(calibrated, y_cal)
+    training = one.row_losses(calibrated, y_cal)
+    assert held_out[0] < held_out[1]
+    assert training[0] > training[1]
+    # And it is what early stopping and the candidates' stopping record.
+    fixed = _Fixed(y_pred)
+    stopping = _EarlyStopping(torch.zeros(3, 1), y_true, None, 1, 0.0)
+    net = SimpleNamespace(module_=fixed, criterion_=one)
+    assert stopping._held_out_loss(net) == pytest.approx(float(plain.mean()))
+    rows = SimpleNamespace(X=torch.zeros(3, 1), y=y_true, sample_weight=None)
+    fixed.output = stacked
+    net = SimpleNamespace(module_=fixed, criterion_=candidates)
+    losses = _MemberStopping(rows, 1, 0.0, "cpu")._member_losses(net)
+    torch.testing.assert_close(losses, scores.mean(dim=1).double())
+
+
+class _Fixed(nn.Module):
+    """A module whose output is given, whatever its input."""
+
+    def __init__(self, output):
+        super().__init__()
+        self.output = output
+
+    def forward(self, X):
+        return self.output
 
 
 def test_noise_variance_is_positive_with_a_floor():
