@@ -305,6 +305,12 @@ def _on_target_scale(components, est):
     return scaled
 
 
+def _gaussian_nll(y, mean, var):
+    """The Gaussian negative log-likelihood of ``y`` less log(2 pi) / 2,
+    (log sigma^2 + (y - mu)^2 / sigma^2) / 2, elementwise."""
+    return 0.5 * (torch.log(var) + (y - mean) ** 2 / var)
+
+
 class _MeanColumnsMSE(nn.Module):
     """The squared error of the means of a network giving ``step`` outputs per
     target (a homoscedastic candidate beside heteroscedastic ones)."""
@@ -336,9 +342,9 @@ class _BetaGaussianNLL(nn.Module):
         self.reduction = reduction
 
     def forward(self, y_pred, y_true):
-        nll = self.held_out_losses(y_pred, y_true)
+        mean, var = _NOISE_MODELS["heteroscedastic"].components(y_pred)
+        nll = _gaussian_nll(y_true, mean, var)
         if self.beta:
-            var = _NOISE_MODELS["heteroscedastic"].components(y_pred)[1]
             nll = nll * var.detach() ** self.beta
         return nll.mean() if self.reduction == "mean" else nll
 
@@ -351,8 +357,9 @@ class _BetaGaussianNLL(nn.Module):
         sigma (log sigma^2 + 1) / 2 (beta = 1/2) is smallest at sigma^2 =
         e^-3, and grows as a better model's noise variance falls below it.
         """
-        mean, var = _NOISE_MODELS["heteroscedastic"].components(y_pred)
-        return 0.5 * (torch.log(var) + (y_true - mean) ** 2 / var)
+        return _gaussian_nll(
+            y_true, *_NOISE_MODELS["heteroscedastic"].components(y_pred)
+        )
 
 
 class _HomoscedasticNLL(nn.Module):
@@ -376,5 +383,5 @@ class _HomoscedasticNLL(nn.Module):
             var = _noise_variance(self.raw_noise_variance)
         else:
             var = torch.as_tensor(self.noise_variance, dtype=y_pred.dtype)
-        nll = 0.5 * (torch.log(var) + (y_true - y_pred) ** 2 / var)
+        nll = _gaussian_nll(y_true, y_pred, var)
         return nll.mean() if self.reduction == "mean" else nll
