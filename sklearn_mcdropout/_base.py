@@ -40,7 +40,7 @@ from ._network import (
     _concrete_layers,
 )
 from ._persistence import _loaded_state, _restore_net, _saved_state
-from ._selection import _choose
+from ._selection import _choose, _recipe
 from ._training import (
     _CosineLR,
     _EarlyStopping,
@@ -121,8 +121,8 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "lr_schedule": [StrOptions({"constant", "cosine"})],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "lr_schedule": [StrOptions({"auto", "constant", "cosine"})],
         "max_epochs": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -271,6 +271,9 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         mask_seed, torch_seed, batch_seed, rng = self._seeds()
         if not first:
             torch_seed, batch_seed, rng = self._continued_seeds(torch_seed, batch_seed)
+            # Continued training keeps the first fit's rate and schedule; a
+            # rate or schedule set to "auto" since then gets partial_fit's.
+            self._chosen = {**_recipe(self), **self._chosen}
         rows = _Rows(
             torch.as_tensor(X, device=device),
             torch.as_tensor(y, device=device),
@@ -554,7 +557,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         if not self.verbose:
             quiet["callbacks__print_log"] = None
         callbacks = _check_callbacks(self.callbacks)
-        if self.lr_schedule == "cosine":
+        if self._resolved("lr_schedule") == "cosine":
             callbacks.append(("lr_schedule", _CosineLR(max_epochs)))
         if valid is not None and stopping is None:
             weights = valid.sample_weight
@@ -590,7 +593,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
                 (pattern, no_decay)
                 for pattern in ("*bias", "*p_logit", "*raw_noise_variance")
             ],
-            lr=self.lr,
+            lr=self._resolved("lr"),
             callbacks=callbacks or None,
             max_epochs=max_epochs,
             batch_size=self.batch_size,

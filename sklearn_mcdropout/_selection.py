@@ -40,21 +40,37 @@ from ._training import (
 #: The dropout rates ``dropout="auto"`` chooses from: the grid of the paper's
 #: protocol (DropoutUncertaintyExps).
 _AUTO_RATES = (0.005, 0.01, 0.05, 0.1)
-# max_epochs="auto": about this many optimiser steps, within these epochs.
-_AUTO_STEPS = 20_000
+#: max_epochs, lr and lr_schedule "auto" (where fit chooses the training
+#: length): on at most ``_SMALL_DATA`` training rows, about 2,500 optimiser
+#: steps of a cosine annealing from a larger rate, which converges within
+#: them; on more rows (whose held-out rows pick the best epoch reliably),
+#: about 20,000 steps at Adam's usual rate. Within ``_AUTO_EPOCHS`` epochs.
+_SMALL_DATA = 10_000
+_AUTO_TRAINING = {
+    "small": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine"},
+    "large": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
+}
 _AUTO_EPOCHS = (20, 2000)
+#: lr and lr_schedule "auto" elsewhere (a given max_epochs, partial_fit).
+_FIXED_RECIPE = {"lr": 1e-3, "lr_schedule": "constant"}
+
+
+def _auto_training(n_train):
+    """``_AUTO_TRAINING``'s entry for candidates trained on ``n_train`` rows."""
+    return _AUTO_TRAINING["small" if n_train <= _SMALL_DATA else "large"]
 
 
 def _epoch_budget(est, n_train):
     """Most epochs of the candidates: ``max_epochs``, or the "auto" budget.
 
-    "auto" gives about ``_AUTO_STEPS`` optimiser steps, so small data sets get
-    many more epochs than large ones, within ``_AUTO_EPOCHS``.
+    "auto" gives about the optimiser steps of ``_auto_training``, so small data
+    sets get many more epochs than large ones, within ``_AUTO_EPOCHS``.
     """
     if est.max_epochs != "auto":
         return est.max_epochs
+    steps = _auto_training(n_train)["steps"]
     n_batches = math.ceil(n_train / est.batch_size)
-    return int(np.clip(math.ceil(_AUTO_STEPS / n_batches), *_AUTO_EPOCHS))
+    return int(np.clip(math.ceil(steps / n_batches), *_AUTO_EPOCHS))
 
 
 def _patience(est, budget):
@@ -63,6 +79,24 @@ def _patience(est, budget):
     if est.max_epochs != "auto":
         return est.n_iter_no_change
     return max(est.n_iter_no_change, math.ceil(budget / 10))
+
+
+def _recipe(est, n_train=None):
+    """What ``lr="auto"`` and ``lr_schedule="auto"`` resolve to, for ``_chosen``.
+
+    Where fit chooses the training length (``max_epochs="auto"``, the
+    candidates trained on ``n_train`` rows), ``_auto_training``'s schedule,
+    and its rate where the schedule is its own; otherwise (``n_train`` None)
+    ``_FIXED_RECIPE``'s. A given value is kept.
+    """
+    fixed = _FIXED_RECIPE
+    auto = fixed
+    if est.max_epochs == "auto" and n_train is not None:
+        auto = _auto_training(n_train)
+    schedule = auto["lr_schedule"] if est.lr_schedule == "auto" else est.lr_schedule
+    lr = auto["lr"] if schedule == auto["lr_schedule"] else fixed["lr"]
+    resolved = {"lr": lr, "lr_schedule": schedule}
+    return {name: resolved[name] for name in resolved if getattr(est, name) == "auto"}
 
 
 def _candidates(est):
@@ -95,7 +129,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     value, and no rows are held out; ``partial`` (a first ``partial_fit``)
     resolves "auto" to ``_INCREMENTAL`` and the epoch budget.
     """
-    est._chosen = {}
+    est._chosen = _recipe(est)
     est.__dict__.pop("candidate_scores_", None)  # a refit may choose nothing
     if partial:
         for name, value in _INCREMENTAL.items():
@@ -106,14 +140,15 @@ def _choose(est, rows, device, seeds, rng, partial=False):
         return rows, None
     candidates = _candidates(est)
     if len(candidates) == 1 and est.max_epochs != "auto":
-        noise = candidates[0][1]
-        est._chosen = {} if getattr(est, "noise", None) != "auto" else {"noise": noise}
+        if getattr(est, "noise", None) == "auto":
+            est._chosen["noise"] = candidates[0][1]
         return rows, None
     fresh = None
     if est._fits_on_fresh_rows() and len(rows.y) >= 3:
         rows, fresh = rows.split(est.validation_fraction, rng)
     train, held_out = rows.split(est.validation_fraction, rng)
     budget = _epoch_budget(est, train.n_train())
+    est._chosen.update(_recipe(est, train.n_train()))
     stops_early = est.max_epochs == "auto" or est.early_stopping
     patience = _patience(est, budget) if stops_early else None
     if len(candidates) == 1:  # the estimator's own network, members and all
@@ -170,7 +205,7 @@ def _record(est, candidates, scored, best, epochs, budget, stopping):
     chosen.update(scored[best][1])
     if stopping is not None:
         chosen["validation_scores"] = stopping.scores_of(best)
-    est._chosen = chosen
+    est._chosen.update(chosen)
     est.candidate_scores_ = {
         "dropout": np.array([np.nan if p is None else p for p, _ in candidates]),
         "noise": np.array([n for _, n in candidates], dtype=object),

@@ -6,7 +6,7 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
-from sklearn_mcdropout._selection import _AUTO_RATES, _epoch_budget
+from sklearn_mcdropout._selection import _AUTO_RATES, _epoch_budget, _recipe
 from sklearn_mcdropout.metrics import gaussian_nll
 
 rng = np.random.default_rng(0)
@@ -144,10 +144,46 @@ def test_auto_epochs_stop_each_candidate_at_its_best():
 
 def test_epoch_budget_gives_small_data_more_epochs():
     est = MCDropoutRegressor()
-    assert _epoch_budget(est, 300) == 2000  # 5 batches of 64: the ceiling
+    assert _epoch_budget(est, 300) == 500  # 5 batches of 64: 2,500 steps
+    assert _epoch_budget(est, 64) == 2000  # one batch: the ceiling
+    assert _epoch_budget(est, 10_000) == 20  # 157 batches: 16 under the floor
+    assert _epoch_budget(est, 10_001) == 128  # 157 batches: 20,000 steps
     assert _epoch_budget(est, 16_512) == 78  # 259 batches: 20,000 steps
     assert _epoch_budget(est, 10**7) == 20
     assert _epoch_budget(MCDropoutRegressor(max_epochs=7), 300) == 7
+
+
+@pytest.mark.parametrize("estimator_class", [MCDropoutRegressor, MCDropoutClassifier])
+def test_auto_rate_and_schedule_follow_the_training_length(estimator_class):
+    small = {"lr": 1e-2, "lr_schedule": "cosine"}
+    large = fixed = {"lr": 1e-3, "lr_schedule": "constant"}
+    est = estimator_class()
+    assert _recipe(est, 10_000) == small
+    assert _recipe(est, 10_001) == large
+    assert _recipe(est) == fixed  # partial_fit, a continued fit
+    assert _recipe(estimator_class(max_epochs=50), 300) == fixed
+    # A given value is kept; the "auto" rate goes with its own schedule only.
+    assert _recipe(estimator_class(lr=0.5), 300) == {"lr_schedule": "cosine"}
+    assert _recipe(estimator_class(lr_schedule="constant"), 300) == {"lr": 1e-3}
+    assert _recipe(estimator_class(lr_schedule="cosine"), 20_000) == {"lr": 1e-3}
+    assert _recipe(estimator_class(lr=0.5, lr_schedule="cosine"), 300) == {}
+
+
+def test_the_auto_training_anneals_from_the_larger_rate(chosen):
+    # FAST gives max_epochs: constant at 1e-3; "auto" anneals from 1e-2 over
+    # the chosen number of epochs (cosine, _training._CosineLR).
+    assert chosen.net_.optimizer_.param_groups[0]["lr"] == 1e-3
+    assert "lr" not in chosen.net_.history[-1]
+    est = MCDropoutRegressor(
+        hidden_layer_sizes=(8,), n_passes=10, noise="homoscedastic", dropout=0.1,
+        random_state=0,
+    ).fit(X[:100], y[:100])  # fmt: skip
+    lr = est.net_.history[:, "lr"]
+    n = est.n_iter_
+    assert len(lr) == n >= 2
+    expected = 1e-2 * (1 + np.cos(np.pi * np.arange(n) / n)) / 2
+    np.testing.assert_allclose(lr, expected, rtol=1e-12)
+    assert est.get_params()["lr"] == est.get_params()["lr_schedule"] == "auto"
 
 
 def test_tau_fits_the_mixture_so_it_is_no_comb():
