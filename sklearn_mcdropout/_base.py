@@ -273,7 +273,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             torch_seed, batch_seed, rng = self._continued_seeds(torch_seed, batch_seed)
             # Continued training keeps the first fit's rate and schedule; a
             # rate or schedule set to "auto" since then gets partial_fit's.
-            self._chosen = {**_recipe(self), **self._chosen}
+            self._chosen = {**_recipe(self), **getattr(self, "_chosen", {})}
         rows = _Rows(
             torch.as_tensor(X, device=device),
             torch.as_tensor(y, device=device),

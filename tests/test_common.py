@@ -56,7 +56,7 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 
 # The defaults, whose fit chooses dropout, noise and epochs on held-out rows
-# (up to 2,000 epochs of eight candidates on the checks' small data sets):
+# (up to 2,500 optimiser steps of eight candidates on the checks' small data):
 # about 6 minutes of CPU, so not in the default run; `pytest -m slow` runs them.
 @pytest.mark.slow
 @parametrize_with_checks(
