@@ -142,6 +142,9 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     }
 
     _validate_y_kwargs: ClassVar[dict] = {}
+    # The most training rows on which max_epochs, lr and lr_schedule "auto"
+    # train by the annealed budget (_selection._AUTO_TRAINING).
+    _annealed_training_rows: ClassVar[int] = 0
 
     # The hooks.
 

@@ -87,25 +87,23 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Prior length-scale of the weights in the Concrete dropout objective,
         used only with ``ConcreteDropout`` layers.
 
-    lr : float or "auto", default="auto"
-        Learning rate of the Adam optimiser. "auto" is 1e-2 where
-        ``max_epochs="auto"`` trains on at most 10,000 rows (with the cosine
-        schedule), 1e-3 otherwise (:ref:`auto`).
+    lr : float or "auto", default=1e-3
+        Learning rate of the Adam optimiser. "auto" is 1e-3: the
+        regressor's "auto", a larger rate annealed on small data, lost to it
+        here (:ref:`auto`).
 
-    lr_schedule : {"auto", "constant", "cosine"}, default="auto"
+    lr_schedule : {"constant", "cosine", "auto"}, default="constant"
         ``"constant"`` keeps ``lr``; ``"cosine"`` anneals it towards 0,
         lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0). Each
         epoch's rate is in ``net_.history[:, "lr"]``. "auto" is
-        ``"cosine"`` where ``max_epochs="auto"`` trains on at most 10,000
-        rows, ``"constant"`` otherwise.
+        ``"constant"``.
 
     max_epochs : int or "auto", default="auto"
         Number of passes over the training data. "auto" trains each
-        candidate on the held-out split for up to about 2,500 optimiser
-        steps on at most 10,000 training rows, 20,000 on more (20 to 2,000
-        epochs), stopping once its held-out loss has not improved for a
-        tenth of that, and trains the chosen network on all rows for its
-        best number of epochs, in ``n_iter_`` (:ref:`auto`).
+        candidate on the held-out split for up to about 20,000 optimiser
+        steps (20 to 2,000 epochs), stopping once its held-out loss has not
+        improved for a tenth of that, and trains the chosen network on all
+        rows for its best number of epochs, in ``n_iter_`` (:ref:`auto`).
 
     batch_size : int, default=64
         Mini-batch size.
@@ -296,8 +294,8 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         n_members=1,
         weight_decay=1e-4,
         length_scale=1e-2,
-        lr="auto",
-        lr_schedule="auto",
+        lr=1e-3,
+        lr_schedule="constant",
         max_epochs="auto",
         batch_size=64,
         callbacks=None,

@@ -41,23 +41,25 @@ from ._training import (
 #: protocol (DropoutUncertaintyExps).
 _AUTO_RATES = (0.005, 0.01, 0.05, 0.1)
 #: max_epochs, lr and lr_schedule "auto" (where fit chooses the training
-#: length): on at most ``_SMALL_DATA`` training rows, about 2,500 optimiser
-#: steps of a cosine annealing from a larger rate, which converges within
-#: them; on more rows (whose held-out rows pick the best epoch reliably),
-#: about 20,000 steps at Adam's usual rate. Within ``_AUTO_EPOCHS`` epochs.
-_SMALL_DATA = 10_000
+#: length): on at most the estimator's ``_annealed_training_rows`` training
+#: rows (the regressor's 10,000), about 2,500 optimiser steps of a cosine
+#: annealing from a larger rate, which converges within them; on more rows
+#: (whose held-out part picks the best epoch reliably), and for the
+#: classifier, about 20,000 steps at Adam's usual rate. Within
+#: ``_AUTO_EPOCHS`` epochs. Measured in benchmarks/RESULTS_peers.md.
 _AUTO_TRAINING = {
-    "small": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine"},
-    "large": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
+    "annealed": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine"},
+    "constant": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
 }
 _AUTO_EPOCHS = (20, 2000)
 #: lr and lr_schedule "auto" elsewhere (a given max_epochs, partial_fit).
 _FIXED_RECIPE = {"lr": 1e-3, "lr_schedule": "constant"}
 
 
-def _auto_training(n_train):
+def _auto_training(est, n_train):
     """``_AUTO_TRAINING``'s entry for candidates trained on ``n_train`` rows."""
-    return _AUTO_TRAINING["small" if n_train <= _SMALL_DATA else "large"]
+    annealed = n_train <= est._annealed_training_rows
+    return _AUTO_TRAINING["annealed" if annealed else "constant"]
 
 
 def _epoch_budget(est, n_train):
@@ -68,7 +70,7 @@ def _epoch_budget(est, n_train):
     """
     if est.max_epochs != "auto":
         return est.max_epochs
-    steps = _auto_training(n_train)["steps"]
+    steps = _auto_training(est, n_train)["steps"]
     n_batches = math.ceil(n_train / est.batch_size)
     return int(np.clip(math.ceil(steps / n_batches), *_AUTO_EPOCHS))
 
@@ -92,7 +94,7 @@ def _recipe(est, n_train=None):
     fixed = _FIXED_RECIPE
     auto = fixed
     if est.max_epochs == "auto" and n_train is not None:
-        auto = _auto_training(n_train)
+        auto = _auto_training(est, n_train)
     schedule = auto["lr_schedule"] if est.lr_schedule == "auto" else est.lr_schedule
     lr = auto["lr"] if schedule == auto["lr_schedule"] else fixed["lr"]
     resolved = {"lr": lr, "lr_schedule": schedule}

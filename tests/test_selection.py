@@ -153,20 +153,26 @@ def test_epoch_budget_gives_small_data_more_epochs():
     assert _epoch_budget(MCDropoutRegressor(max_epochs=7), 300) == 7
 
 
-@pytest.mark.parametrize("estimator_class", [MCDropoutRegressor, MCDropoutClassifier])
-def test_auto_rate_and_schedule_follow_the_training_length(estimator_class):
+def test_auto_rate_and_schedule_follow_the_training_length():
     small = {"lr": 1e-2, "lr_schedule": "cosine"}
     large = fixed = {"lr": 1e-3, "lr_schedule": "constant"}
-    est = estimator_class()
+    est = MCDropoutRegressor()
     assert _recipe(est, 10_000) == small
     assert _recipe(est, 10_001) == large
     assert _recipe(est) == fixed  # partial_fit, a continued fit
-    assert _recipe(estimator_class(max_epochs=50), 300) == fixed
+    assert _recipe(MCDropoutRegressor(max_epochs=50), 300) == fixed
     # A given value is kept; the "auto" rate goes with its own schedule only.
-    assert _recipe(estimator_class(lr=0.5), 300) == {"lr_schedule": "cosine"}
-    assert _recipe(estimator_class(lr_schedule="constant"), 300) == {"lr": 1e-3}
-    assert _recipe(estimator_class(lr_schedule="cosine"), 20_000) == {"lr": 1e-3}
-    assert _recipe(estimator_class(lr=0.5, lr_schedule="cosine"), 300) == {}
+    assert _recipe(MCDropoutRegressor(lr=0.5), 300) == {"lr_schedule": "cosine"}
+    assert _recipe(MCDropoutRegressor(lr_schedule="constant"), 300) == {"lr": 1e-3}
+    assert _recipe(MCDropoutRegressor(lr_schedule="cosine"), 20_000) == {"lr": 1e-3}
+    assert _recipe(MCDropoutRegressor(lr=0.5, lr_schedule="cosine"), 300) == {}
+    # The classifier's "auto" is the constant rate, and its budget 20,000
+    # steps, on small data too (the annealed budget lost on digits).
+    auto = MCDropoutClassifier(lr="auto", lr_schedule="auto")
+    assert _recipe(auto, 300) == large
+    assert _recipe(MCDropoutClassifier(), 300) == {}
+    assert _epoch_budget(MCDropoutClassifier(), 300) == 2000
+    assert _epoch_budget(MCDropoutClassifier(), 16_512) == 78
 
 
 def test_the_auto_training_anneals_from_the_larger_rate(chosen):
