@@ -138,23 +138,24 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     lr : float or "auto", default="auto"
         Learning rate of the Adam optimiser. "auto" is 1e-2 where
-        ``max_epochs="auto"`` trains on at most 10,000 rows (with the cosine
+        ``max_epochs="auto"`` trains on at most 1,500 rows (with the cosine
         schedule), 1e-3 otherwise (:ref:`auto`).
 
     lr_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"constant"`` keeps ``lr``; ``"cosine"`` anneals it towards 0,
         lr (1 + cos(pi e / max_epochs)) / 2 at epoch e (from 0). Each
         epoch's rate is in ``net_.history[:, "lr"]``. "auto" is
-        ``"cosine"`` where ``max_epochs="auto"`` trains on at most 10,000
+        ``"cosine"`` where ``max_epochs="auto"`` trains on at most 1,500
         rows, ``"constant"`` otherwise.
 
     max_epochs : int or "auto", default="auto"
         Number of passes over the training data. "auto" trains each
         candidate on the held-out split for up to about 2,500 optimiser
-        steps on at most 10,000 training rows, 20,000 on more (20 to 2,000
-        epochs: small data get more), stopping once its held-out loss has
-        not improved for a tenth of that, and trains the chosen model for
-        its best number of epochs, in ``n_iter_`` (:ref:`auto`).
+        steps on at most 1,500 training rows (about 1,850 rows given to
+        fit), 20,000 on more (20 to 2,000 epochs: small data get more),
+        stopping once its held-out loss has not improved for a tenth of
+        that, and trains the chosen model for its best number of epochs, in
+        ``n_iter_`` (:ref:`auto`).
 
     batch_size : int, default=64
         Mini-batch size.
@@ -377,7 +378,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     _criterion = None  # the noise model's (_noise)
     _validation_callbacks = ("valid_loss",)
     _validate_y_kwargs: ClassVar[dict] = {"y_numeric": True, "multi_output": True}
-    _annealed_training_rows: ClassVar[int] = 10_000
+    _annealed_training_rows: ClassVar[int] = 1_500
     _no_epistemic_part = (
         "the epistemic part of the predictive std is zero and y_std is the noise "
         "std alone."

@@ -42,7 +42,7 @@ from ._training import (
 _AUTO_RATES = (0.005, 0.01, 0.05, 0.1)
 #: max_epochs, lr and lr_schedule "auto" (where fit chooses the training
 #: length): on at most the estimator's ``_annealed_training_rows`` training
-#: rows (the regressor's 10,000), about 2,500 optimiser steps of a cosine
+#: rows (the regressor's 1,500), about 2,500 optimiser steps of a cosine
 #: annealing from a larger rate, which converges within them; on more rows
 #: (whose held-out part picks the best epoch reliably), and for the
 #: classifier, about 20,000 steps at Adam's usual rate. Within

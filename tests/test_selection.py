@@ -146,8 +146,8 @@ def test_epoch_budget_gives_small_data_more_epochs():
     est = MCDropoutRegressor()
     assert _epoch_budget(est, 300) == 500  # 5 batches of 64: 2,500 steps
     assert _epoch_budget(est, 64) == 2000  # one batch: the ceiling
-    assert _epoch_budget(est, 10_000) == 20  # 157 batches: 16 under the floor
-    assert _epoch_budget(est, 10_001) == 128  # 157 batches: 20,000 steps
+    assert _epoch_budget(est, 1_500) == 105  # 24 batches: 2,500 steps
+    assert _epoch_budget(est, 1_501) == 834  # 24 batches: 20,000 steps
     assert _epoch_budget(est, 16_512) == 78  # 259 batches: 20,000 steps
     assert _epoch_budget(est, 10**7) == 20
     assert _epoch_budget(MCDropoutRegressor(max_epochs=7), 300) == 7
@@ -157,8 +157,8 @@ def test_auto_rate_and_schedule_follow_the_training_length():
     small = {"lr": 1e-2, "lr_schedule": "cosine"}
     large = fixed = {"lr": 1e-3, "lr_schedule": "constant"}
     est = MCDropoutRegressor()
-    assert _recipe(est, 10_000) == small
-    assert _recipe(est, 10_001) == large
+    assert _recipe(est, 1_500) == small
+    assert _recipe(est, 1_501) == large
     assert _recipe(est) == fixed  # partial_fit, a continued fit
     assert _recipe(MCDropoutRegressor(max_epochs=50), 300) == fixed
     # A given value is kept; the "auto" rate goes with its own schedule only.
