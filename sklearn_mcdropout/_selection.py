@@ -6,7 +6,9 @@ Section 5.1), inside ``fit``: it holds out a fraction ``validation_fraction``
 of the rows, trains every candidate (each dropout rate of
 :data:`_AUTO_RATES` with each noise model) at once as the members of one
 batched network (``_members``), each member stopped at its own best epoch on
-the held-out rows, and scores each by the held-out log-likelihood of its
+the held-out rows (the training rate and schedule of ``lr`` and
+``lr_schedule`` "auto": :func:`_recipe`), and scores each by the held-out
+log-likelihood of its
 predictive mixture (the paper's eq. (8); for a homoscedastic candidate with
 its noise precision fitted on that same likelihood). The best candidate's
 rate, noise model, number of epochs and noise precision go to the
@@ -52,25 +54,26 @@ _AUTO_TRAINING = {
     "constant": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
 }
 _AUTO_EPOCHS = (20, 2000)
-#: lr and lr_schedule "auto" elsewhere (a given max_epochs, partial_fit).
-_FIXED_RECIPE = {"lr": 1e-3, "lr_schedule": "constant"}
 
 
-def _auto_training(est, n_train):
-    """``_AUTO_TRAINING``'s entry for candidates trained on ``n_train`` rows."""
-    annealed = n_train <= est._annealed_training_rows
+def _auto_training(est, n_train=None):
+    """``_AUTO_TRAINING``'s entry for candidates trained on ``n_train`` rows;
+    the constant rate's without rows to choose on (``partial_fit``, a given
+    ``max_epochs``, continued training)."""
+    annealed = n_train is not None and n_train <= est._annealed_training_rows
     return _AUTO_TRAINING["annealed" if annealed else "constant"]
 
 
-def _epoch_budget(est, n_train):
+def _epoch_budget(est, n_train, partial=False):
     """Most epochs of the candidates: ``max_epochs``, or the "auto" budget.
 
-    "auto" gives about the optimiser steps of ``_auto_training``, so small data
-    sets get many more epochs than large ones, within ``_AUTO_EPOCHS``.
+    "auto" gives about the optimiser steps of ``_auto_training`` (the constant
+    rate's in ``partial_fit``), so small data sets get many more epochs than
+    large ones, within ``_AUTO_EPOCHS``.
     """
     if est.max_epochs != "auto":
         return est.max_epochs
-    steps = _auto_training(est, n_train)["steps"]
+    steps = _auto_training(est, None if partial else n_train)["steps"]
     n_batches = math.ceil(n_train / est.batch_size)
     return int(np.clip(math.ceil(steps / n_batches), *_AUTO_EPOCHS))
 
@@ -88,15 +91,14 @@ def _recipe(est, n_train=None):
 
     Where fit chooses the training length (``max_epochs="auto"``, the
     candidates trained on ``n_train`` rows), ``_auto_training``'s schedule,
-    and its rate where the schedule is its own; otherwise (``n_train`` None)
-    ``_FIXED_RECIPE``'s. A given value is kept.
+    and its rate where the schedule is its own (else the constant one's);
+    otherwise (``n_train`` None) the constant rate's. A given value is kept.
     """
-    fixed = _FIXED_RECIPE
-    auto = fixed
-    if est.max_epochs == "auto" and n_train is not None:
-        auto = _auto_training(est, n_train)
+    auto = _auto_training(est, n_train if est.max_epochs == "auto" else None)
     schedule = auto["lr_schedule"] if est.lr_schedule == "auto" else est.lr_schedule
-    lr = auto["lr"] if schedule == auto["lr_schedule"] else fixed["lr"]
+    lr = auto["lr"]
+    if schedule != auto["lr_schedule"]:
+        lr = _AUTO_TRAINING["constant"]["lr"]
     resolved = {"lr": lr, "lr_schedule": schedule}
     return {name: resolved[name] for name in resolved if getattr(est, name) == "auto"}
 
@@ -138,7 +140,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
             if getattr(est, name, None) == "auto":
                 est._chosen[name] = value
         if est.max_epochs == "auto":
-            est._chosen["max_epochs"] = _epoch_budget(est, rows.n_train())
+            est._chosen["max_epochs"] = _epoch_budget(est, rows.n_train(), True)
         return rows, None
     candidates = _candidates(est)
     if len(candidates) == 1 and est.max_epochs != "auto":

@@ -150,6 +150,7 @@ def test_epoch_budget_gives_small_data_more_epochs():
     assert _epoch_budget(est, 1_501) == 834  # 24 batches: 20,000 steps
     assert _epoch_budget(est, 16_512) == 78  # 259 batches: 20,000 steps
     assert _epoch_budget(est, 10**7) == 20
+    assert _epoch_budget(est, 300, partial=True) == 2000  # the constant rate's
     assert _epoch_budget(MCDropoutRegressor(max_epochs=7), 300) == 7
 
 
