@@ -8,9 +8,9 @@ of the rows, trains every candidate (each dropout rate of
 batched network (``_members``), each member stopped at its own best epoch on
 the held-out rows (the training rate and schedule of ``lr`` and
 ``lr_schedule`` "auto": :func:`_recipe`), and scores each by the held-out
-log-likelihood of its
-predictive mixture (the paper's eq. (8); for a homoscedastic candidate with
-its noise precision fitted on that same likelihood). The best candidate's
+log-likelihood of its predictive mixture (the paper's eq. (8); for a
+homoscedastic candidate with its noise precision fitted on that same
+likelihood). The best candidate's
 rate, noise model, number of epochs and noise precision go to the
 estimator's ``_chosen``, from which the chosen model is then trained; every
 candidate's score is in ``candidate_scores_``.
