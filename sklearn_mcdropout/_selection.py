@@ -10,10 +10,9 @@ the held-out rows (the training rate and schedule of ``lr`` and
 ``lr_schedule`` "auto": :func:`_recipe`), and scores each by the held-out
 log-likelihood of its predictive mixture (the paper's eq. (8); for a
 homoscedastic candidate with its noise precision fitted on that same
-likelihood). The best candidate's
-rate, noise model, number of epochs and noise precision go to the
-estimator's ``_chosen``, from which the chosen model is then trained; every
-candidate's score is in ``candidate_scores_``.
+likelihood). The best candidate's rate, noise model, number of epochs and
+noise precision go to the estimator's ``_chosen``, from which the chosen
+model is then trained; every candidate's score is in ``candidate_scores_``.
 
 A regressor first sets apart another ``validation_fraction`` of the rows,
 fresh rows that neither train nor choose: the chosen model trains on the
