@@ -120,7 +120,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         "length_scale": [Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
-        "n_members": [Interval(Integral, 1, None, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"auto", "constant", "cosine"})],
         "max_epochs": [
@@ -181,7 +181,9 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
 
     def _check_param_combinations(self):
         """Refuse parameters that are valid alone but not together."""
-        if self.n_members > 1 and self.dropout == "concrete" and self.module is None:
+        # n_members="auto" is one network with learned rates (_selection).
+        fixed_members = self.n_members not in ("auto", 1)
+        if fixed_members and self.dropout == "concrete" and self.module is None:
             raise ValueError(
                 "dropout='concrete' cannot go with n_members > 1: the members "
                 "are trained as one batched network of fixed-rate dropout "
@@ -492,18 +494,18 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
         ``seed`` is the torch seed the caller has set; members draw theirs
         from it (``_members._build_members``).
         """
-        modules = self.module
+        modules, n_members = self.module, self._resolved("n_members")
         if isinstance(modules, list):
-            if len(modules) != self.n_members or not all(
+            if len(modules) != n_members or not all(
                 isinstance(m, nn.Module) for m in modules
             ):
                 raise ValueError(
                     "module as a list holds the members' networks: n_members="
-                    f"{self.n_members} torch.nn.Module instances, got "
+                    f"{n_members} torch.nn.Module instances, got "
                     f"{[type(m).__name__ for m in modules]}."
                 )
         else:
-            modules = [self.module] * self.n_members
+            modules = [self.module] * n_members
         return _build_members(
             lambda module: self._build_one(n_features, n_outputs, device, module),
             modules,
@@ -633,7 +635,9 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     def _warn_if_no_epistemic_part(self):
         # With members the spread between them is epistemic in any case.
         rates = [np.max(p) for _, p in self._masks.plan]
-        if self.n_members == 1 and (self.n_passes == 1 or all(p == 0 for p in rates)):
+        if self._masks.n_members == 1 and (
+            self.n_passes == 1 or all(p == 0 for p in rates)
+        ):
             _warn(
                 "With n_passes=1 or all dropout rates 0 the passes do not vary: "
                 f"{self._no_epistemic_part}"
@@ -642,7 +646,8 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     def _set_prediction_masks(self):
         """Draw the prediction masks of the fitted network from ``_mask_seed``."""
         plan = _make_runner(self.net_.module_).plan(self.n_features_in_)
-        self._masks = _Masks(plan, self._mask_seed, self.n_passes, self.n_members)
+        self.n_members_ = self._resolved("n_members")
+        self._masks = _Masks(plan, self._mask_seed, self.n_passes, self.n_members_)
 
     def _n_components(self):
         """Outputs per row of the passes of all members: n_passes * n_members.

@@ -72,11 +72,14 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Number T of stochastic forward passes in :meth:`predict_proba`; with
         ``n_members > 1``, T passes of each member.
 
-    n_members : int, default=1
+    n_members : int or "auto", default=1
         Number M of MC dropout networks in an ensemble, each with its own
         initial weights and batch order, trained at once as one batched
         network; the probabilities average the softmax of all M x T passes.
         A custom ``module`` must then be a chain. See :ref:`ensembles`.
+        "auto" is 1: the regressor's five members go with its annealed
+        training on small data, which the classifier does not use
+        (:ref:`auto`). The number is in ``n_members_``.
 
     weight_decay : float, default=1e-4
         L2 penalty on the weights (not the biases), the ``weight_decay`` of
@@ -204,6 +207,10 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         layers), in registration order, one row per member with
         ``n_members > 1``; the prediction passes draw their masks with these
         rates.
+
+    n_members_ : int
+        The number of members of the fitted network: ``n_members``, or what
+        "auto" resolved to.
 
     candidate_scores_ : dict of ndarray
         Set when :meth:`fit` chose on held-out rows (:ref:`auto`): one entry

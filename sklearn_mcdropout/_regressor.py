@@ -93,11 +93,15 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Number T of stochastic forward passes in :meth:`predict`; with
         ``n_members > 1``, T passes of each member.
 
-    n_members : int, default=1
+    n_members : int or "auto", default="auto"
         Number M of MC dropout networks in an ensemble (Lakshminarayanan et
         al. 2017), each with its own initial weights and batch order, trained
         at once as one batched network; predictions pool their M x T passes.
         A custom ``module`` must then be a chain. See :ref:`ensembles`.
+        "auto" is 5 where ``max_epochs="auto"`` trains on at most 1,500
+        rows, whose single network varies most with its initial weights,
+        and 1 otherwise, with a custom ``module`` or learned rates
+        (:ref:`auto`); the number is in ``n_members_``.
 
     noise : {"auto", "homoscedastic", "heteroscedastic"}, default="auto"
         ``"homoscedastic"``: one noise precision ``tau_`` for all inputs, as
@@ -278,6 +282,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         The noise model of the fitted network: ``noise``, or what "auto"
         chose.
 
+    n_members_ : int
+        The number of members of the fitted network: ``n_members``, or what
+        "auto" resolved to.
+
     candidate_scores_ : dict of ndarray
         Set when :meth:`fit` chose on held-out rows (:ref:`auto`): one entry
         per candidate in ``"dropout"`` (NaN for a custom ``module`` or
@@ -391,7 +399,7 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         dropout="auto",
         activation="relu",
         n_passes=100,
-        n_members=1,
+        n_members="auto",
         noise="auto",
         nll_beta=0.0,
         tau="auto",

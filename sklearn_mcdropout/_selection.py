@@ -41,16 +41,23 @@ from ._training import (
 #: The dropout rates ``dropout="auto"`` chooses from: the grid of the paper's
 #: protocol (DropoutUncertaintyExps).
 _AUTO_RATES = (0.005, 0.01, 0.05, 0.1)
-#: max_epochs, lr and lr_schedule "auto" (where fit chooses the training
-#: length): on at most the estimator's ``_annealed_training_rows`` training
-#: rows (the regressor's 1,500), about 2,500 optimiser steps of a cosine
-#: annealing from a larger rate, which converges within them; on more rows
-#: (whose held-out part picks the best epoch reliably), and for the
-#: classifier, about 20,000 steps at Adam's usual rate. Within
+#: max_epochs, lr, lr_schedule and n_members "auto" (where fit chooses the
+#: training length): on at most the estimator's ``_annealed_training_rows``
+#: training rows (the regressor's 1,500), about 2,500 optimiser steps of a
+#: cosine annealing from a larger rate, which converges within them, and the
+#: chosen model an ensemble of five members, whose pooled passes average out
+#: the variance of one network trained on few rows; on more rows (whose
+#: held-out part picks the best epoch reliably), and for the classifier,
+#: about 20,000 steps at Adam's usual rate, one network. Within
 #: ``_AUTO_EPOCHS`` epochs. Measured in benchmarks/RESULTS_peers.md.
 _AUTO_TRAINING = {
-    "annealed": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine"},
-    "constant": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
+    "annealed": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine", "n_members": 5},
+    "constant": {
+        "steps": 20_000,
+        "lr": 1e-3,
+        "lr_schedule": "constant",
+        "n_members": 1,
+    },
 }
 _AUTO_EPOCHS = (20, 2000)
 
@@ -86,19 +93,28 @@ def _patience(est, budget):
 
 
 def _recipe(est, n_train=None):
-    """What ``lr="auto"`` and ``lr_schedule="auto"`` resolve to, for ``_chosen``.
+    """What ``lr``, ``lr_schedule`` and ``n_members`` "auto" resolve to, for
+    ``_chosen``.
 
     Where fit chooses the training length (``max_epochs="auto"``, the
     candidates trained on ``n_train`` rows), ``_auto_training``'s schedule,
-    and its rate where the schedule is its own (else the constant one's);
-    otherwise (``n_train`` None) the constant rate's. A given value is kept.
+    its rate where the schedule is its own (else the constant one's) and its
+    members (one network where members cannot be stacked, with learned rates
+    or a custom ``module``; a list's length); otherwise (``n_train`` None)
+    the constant rate's, one network. A given value is kept.
     """
     auto = _auto_training(est, n_train if est.max_epochs == "auto" else None)
     schedule = auto["lr_schedule"] if est.lr_schedule == "auto" else est.lr_schedule
     lr = auto["lr"]
     if schedule != auto["lr_schedule"]:
         lr = _AUTO_TRAINING["constant"]["lr"]
-    resolved = {"lr": lr, "lr_schedule": schedule}
+    if isinstance(est.module, list):  # the members' networks
+        n_members = len(est.module)
+    elif est.module is None and est.dropout != "concrete":
+        n_members = auto["n_members"]
+    else:
+        n_members = 1
+    resolved = {"lr": lr, "lr_schedule": schedule, "n_members": n_members}
     return {name: resolved[name] for name in resolved if getattr(est, name) == "auto"}
 
 
@@ -157,7 +173,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     if len(candidates) == 1:  # the estimator's own network, members and all
         net, stopping = _train_one(est, candidates[0], train, held_out, device, seeds,
                                    budget, patience)  # fmt: skip
-        n_members = est.n_members
+        n_members = est._resolved("n_members")
     else:  # each candidate a member of one batched network
         net, stopping = _train_members(
             est, candidates, train, held_out, device, seeds, budget, patience

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 from scipy.stats import norm
+from torch import nn
 
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 from sklearn_mcdropout._selection import _AUTO_RATES, _epoch_budget, _recipe
@@ -154,22 +155,36 @@ def test_epoch_budget_gives_small_data_more_epochs():
     assert _epoch_budget(MCDropoutRegressor(max_epochs=7), 300) == 7
 
 
-def test_auto_rate_and_schedule_follow_the_training_length():
-    small = {"lr": 1e-2, "lr_schedule": "cosine"}
-    large = fixed = {"lr": 1e-3, "lr_schedule": "constant"}
+def test_auto_rate_schedule_and_members_follow_the_training_length():
+    small = {"lr": 1e-2, "lr_schedule": "cosine", "n_members": 5}
+    large = fixed = {"lr": 1e-3, "lr_schedule": "constant", "n_members": 1}
     est = MCDropoutRegressor()
     assert _recipe(est, 1_500) == small
     assert _recipe(est, 1_501) == large
     assert _recipe(est) == fixed  # partial_fit, a continued fit
     assert _recipe(MCDropoutRegressor(max_epochs=50), 300) == fixed
     # A given value is kept; the "auto" rate goes with its own schedule only.
-    assert _recipe(MCDropoutRegressor(lr=0.5), 300) == {"lr_schedule": "cosine"}
-    assert _recipe(MCDropoutRegressor(lr_schedule="constant"), 300) == {"lr": 1e-3}
-    assert _recipe(MCDropoutRegressor(lr_schedule="cosine"), 20_000) == {"lr": 1e-3}
-    assert _recipe(MCDropoutRegressor(lr=0.5, lr_schedule="cosine"), 300) == {}
-    # The classifier's "auto" is the constant rate, and its budget 20,000
-    # steps, on small data too (the annealed budget lost on digits).
-    auto = MCDropoutClassifier(lr="auto", lr_schedule="auto")
+    assert _recipe(MCDropoutRegressor(lr=0.5), 300) == {
+        "lr_schedule": "cosine", "n_members": 5,
+    }  # fmt: skip
+    assert _recipe(MCDropoutRegressor(lr_schedule="constant"), 300) == {
+        "lr": 1e-3, "n_members": 5,
+    }  # fmt: skip
+    assert _recipe(MCDropoutRegressor(lr_schedule="cosine"), 20_000) == {
+        "lr": 1e-3, "n_members": 1,
+    }  # fmt: skip
+    given = MCDropoutRegressor(lr=0.5, lr_schedule="cosine", n_members=3)
+    assert _recipe(given, 300) == {}
+    # Members are not stacked for learned rates or a custom network; a list
+    # of networks gives its length.
+    assert _recipe(MCDropoutRegressor(dropout="concrete"), 300)["n_members"] == 1
+    net = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.1), nn.Linear(8, 1))
+    assert _recipe(MCDropoutRegressor(module=net), 300)["n_members"] == 1
+    assert _recipe(MCDropoutRegressor(module=[net, net]), 20_000)["n_members"] == 2
+    # The classifier's "auto" is the constant rate, one network, and its
+    # budget 20,000 steps, on small data too (the annealed budget lost on
+    # digits).
+    auto = MCDropoutClassifier(lr="auto", lr_schedule="auto", n_members="auto")
     assert _recipe(auto, 300) == large
     assert _recipe(MCDropoutClassifier(), 300) == {}
     assert _epoch_budget(MCDropoutClassifier(), 300) == 2000
@@ -191,6 +206,26 @@ def test_the_auto_training_anneals_from_the_larger_rate(chosen):
     expected = 1e-2 * (1 + np.cos(np.pi * np.arange(n) / n)) / 2
     np.testing.assert_allclose(lr, expected, rtol=1e-9)
     assert est.get_params()["lr"] == est.get_params()["lr_schedule"] == "auto"
+    assert est.get_params()["n_members"] == "auto"
+    assert est.n_members_ == 5
+    assert est.dropout_.shape == (5, 1)
+
+
+def test_auto_members_are_the_same_fit_as_five_given():
+    # n_members="auto" on small data is n_members=5, to the bit; the given 5
+    # keeps its meaning where "auto" would be one network.
+    params = {"hidden_layer_sizes": (8,), "n_passes": 10, "random_state": 0}
+    params |= {"noise": "homoscedastic", "dropout": 0.1}
+    auto = MCDropoutRegressor(**params).fit(X[:100], y[:100])
+    five = MCDropoutRegressor(n_members=5, **params).fit(X[:100], y[:100])
+    assert auto.n_members_ == five.n_members_ == 5
+    mean, std = auto.predict(X[:20], return_std=True)
+    np.testing.assert_array_equal(mean, five.predict(X[:20]))
+    np.testing.assert_array_equal(std, five.predict(X[:20], return_std=True)[1])
+    assert auto.predict_passes(X[:3]).shape == (3, 50)
+    given = MCDropoutRegressor(max_epochs=2, **params)
+    assert given.fit(X[:100], y[:100]).n_members_ == 1
+    assert given.set_params(n_members=5).fit(X[:100], y[:100]).n_members_ == 5
 
 
 def test_tau_fits_the_mixture_so_it_is_no_comb():
@@ -301,7 +336,8 @@ def test_given_rate_and_noise_choose_the_training_length_alone(params):
     assert scores["noise"][0] == est.noise_ == params["noise"]
     assert scores["dropout"][0] == params["dropout"]
     assert 1 <= est.n_iter_ == scores["n_epochs"][0] <= _epoch_budget(est, 81)
-    n_members = params.get("n_members", 1)
+    n_members = params.get("n_members", 5)  # "auto": five on 100 rows
+    assert est.n_members_ == n_members
     assert est.predict_passes(X[:5]).shape == (5, est.n_passes * n_members)
     assert est._chosen["fresh_rows"] == 10  # the noise level's (tau_ or scale)
     fitted = "tau_" if params["noise"] == "homoscedastic" else "noise_scale_"
