@@ -54,18 +54,26 @@ def row(name, previous=None):
     new = json.loads((RESULTS / f"defaults_{name}.json").read_text())
     runs = [old]
     if previous is not None:
-        runs.append(json.loads((RESULTS / f"{previous}_{name}.json").read_text()))
+        # No previous file: the defaults' code path on this set did not
+        # change since that run, and the run is the new one ("=").
+        path = RESULTS / f"{previous}_{name}.json"
+        runs.append(json.loads(path.read_text()) if path.exists() else None)
     cells = [f"{name} ({new['n_splits']} split{'s' * (new['n_splits'] > 1)})"]
     for key, _, smallest in COLUMNS:
         after = _stats(new, "mcd", key)
         best, method = _best(old, key, smallest)
         d = 1 if key == "fit_time" else 3
-        earlier = " / ".join(f"{_stats(run, 'mcd', key)[0]:.{d}f}" for run in runs)
+        earlier = " / ".join(
+            "=" if run is None else f"{_stats(run, 'mcd', key)[0]:.{d}f}"
+            for run in runs
+        )
         cells.append(
             f"{earlier} / **{after[0]:.{d}f} ± {after[1]:.{d}f}**"
             f" / {best:.{d}f} ({method})"
         )
-    quintiles = [f"{_worst_quintile(run, 'mcd'):.2f}" for run in runs]
+    quintiles = [
+        "=" if run is None else f"{_worst_quintile(run, 'mcd'):.2f}" for run in runs
+    ]
     cells.append(" / ".join(quintiles) + f" / **{_worst_quintile(new, 'mcd'):.2f}**")
     return "| " + " | ".join(cells) + " |"
 
@@ -76,7 +84,8 @@ def main(argv=None):
     parser.add_argument(
         "--previous",
         help="also the results files <PREVIOUS>_<set>.json (an earlier run of "
-        "the defaults), between the earlier release's and the new ones",
+        "the defaults), between the earlier release's and the new ones; '=' "
+        "where a set has none (its defaults unchanged since)",
     )
     args = parser.parse_args(argv)
     headers = [h for _, h, _ in COLUMNS] + ["worst quintile, 95% cov."]

@@ -33,3 +33,7 @@ def test_defaults_report_puts_the_previous_run_between(tmp_path, monkeypatch):
     assert cells[-1] == "0.90 / 0.70 / **0.60** |"
     without = report.row("toy").split(" | ")
     assert without[1] == "1.000 / **0.600 ± 0.010** / 0.500 (mcd-het)"
+    # A set without a previous file: its defaults did not change, "=".
+    unchanged = report.row("toy", "nothing").split(" | ")
+    assert unchanged[1] == "1.000 / = / **0.600 ± 0.010** / 0.500 (mcd-het)"
+    assert unchanged[-1] == "0.90 / = / **0.60** |"
