@@ -1,5 +1,7 @@
 """What fit chooses on held-out rows when parameters are "auto"."""
 
+import pickle
+
 import numpy as np
 import pytest
 from scipy.special import logsumexp
@@ -223,6 +225,9 @@ def test_auto_members_are_the_same_fit_as_five_given():
     np.testing.assert_array_equal(mean, five.predict(X[:20]))
     np.testing.assert_array_equal(std, five.predict(X[:20], return_std=True)[1])
     assert auto.predict_passes(X[:3]).shape == (3, 50)
+    loaded = pickle.loads(pickle.dumps(auto))  # "auto" stays resolved
+    assert loaded.n_members_ == 5
+    np.testing.assert_array_equal(loaded.predict(X[:20], return_std=True)[1], std)
     given = MCDropoutRegressor(max_epochs=2, **params)
     assert given.fit(X[:100], y[:100]).n_members_ == 1
     assert given.set_params(n_members=5).fit(X[:100], y[:100]).n_members_ == 5
