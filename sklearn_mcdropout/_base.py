@@ -145,6 +145,9 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     # The most training rows on which max_epochs, lr and lr_schedule "auto"
     # train by the annealed budget (_selection._AUTO_TRAINING).
     _annealed_training_rows: ClassVar[int] = 0
+    # The most training rows on which n_members="auto" trains five members
+    # (_selection._AUTO_MEMBERS); one network on more.
+    _ensemble_training_rows: ClassVar[int] = 0
 
     # The hooks.
 

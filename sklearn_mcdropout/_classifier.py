@@ -77,9 +77,9 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         initial weights and batch order, trained at once as one batched
         network; the probabilities average the softmax of all M x T passes.
         A custom ``module`` must then be a chain. See :ref:`ensembles`.
-        "auto" is 1: the regressor's five members go with its annealed
-        training on small data, which the classifier does not use
-        (:ref:`auto`). The number is in ``n_members_``.
+        "auto" is 1: the regressor's five members on small data were not
+        measured for the classifier (:ref:`auto`). The number is in
+        ``n_members_``.
 
     weight_decay : float, default=1e-4
         L2 penalty on the weights (not the biases), the ``weight_decay`` of

@@ -41,24 +41,23 @@ from ._training import (
 #: The dropout rates ``dropout="auto"`` chooses from: the grid of the paper's
 #: protocol (DropoutUncertaintyExps).
 _AUTO_RATES = (0.005, 0.01, 0.05, 0.1)
-#: max_epochs, lr, lr_schedule and n_members "auto" (where fit chooses the
-#: training length): on at most the estimator's ``_annealed_training_rows``
-#: training rows (the regressor's 1,500), about 2,500 optimiser steps of a
-#: cosine annealing from a larger rate, which converges within them, and the
-#: chosen model an ensemble of five members, whose pooled passes average out
-#: the variance of one network trained on few rows; on more rows (whose
-#: held-out part picks the best epoch reliably), and for the classifier,
-#: about 20,000 steps at Adam's usual rate, one network. Within
+#: max_epochs, lr and lr_schedule "auto" (where fit chooses the training
+#: length): on at most the estimator's ``_annealed_training_rows`` training
+#: rows (the regressor's 1,500), about 2,500 optimiser steps of a cosine
+#: annealing from a larger rate, which converges within them; on more rows
+#: (whose held-out part picks the best epoch reliably), and for the
+#: classifier, about 20,000 steps at Adam's usual rate. Within
 #: ``_AUTO_EPOCHS`` epochs. Measured in benchmarks/RESULTS_peers.md.
 _AUTO_TRAINING = {
-    "annealed": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine", "n_members": 5},
-    "constant": {
-        "steps": 20_000,
-        "lr": 1e-3,
-        "lr_schedule": "constant",
-        "n_members": 1,
-    },
+    "annealed": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine"},
+    "constant": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
 }
+#: n_members "auto" (where fit chooses the training length): on at most the
+#: estimator's ``_ensemble_training_rows`` training rows (the regressor's
+#: 5,000), an ensemble of this many members, whose pooled passes average out
+#: the variance of one network trained on few rows; one network on more rows
+#: (the fit time of California's 13,000) and for the classifier.
+_AUTO_MEMBERS = 5
 _AUTO_EPOCHS = (20, 2000)
 
 
@@ -98,20 +97,28 @@ def _recipe(est, n_train=None):
 
     Where fit chooses the training length (``max_epochs="auto"``, the
     candidates trained on ``n_train`` rows), ``_auto_training``'s schedule,
-    its rate where the schedule is its own (else the constant one's) and its
-    members (one network where members cannot be stacked, with learned rates
-    or a custom ``module``; a list's length); otherwise (``n_train`` None)
-    the constant rate's, one network. A given value is kept.
+    its rate where the schedule is its own (else the constant one's), and
+    ``_AUTO_MEMBERS`` on at most ``_ensemble_training_rows`` rows (one
+    network where members cannot be stacked, with learned rates or a custom
+    ``module``; a list's length); otherwise (``n_train`` None) the constant
+    rate's, one network. A given value is kept.
     """
-    auto = _auto_training(est, n_train if est.max_epochs == "auto" else None)
+    if est.max_epochs != "auto":
+        n_train = None
+    auto = _auto_training(est, n_train)
     schedule = auto["lr_schedule"] if est.lr_schedule == "auto" else est.lr_schedule
     lr = auto["lr"]
     if schedule != auto["lr_schedule"]:
         lr = _AUTO_TRAINING["constant"]["lr"]
     if isinstance(est.module, list):  # the members' networks
         n_members = len(est.module)
-    elif est.module is None and est.dropout != "concrete":
-        n_members = auto["n_members"]
+    elif (
+        est.module is None
+        and est.dropout != "concrete"
+        and n_train is not None
+        and n_train <= est._ensemble_training_rows
+    ):
+        n_members = _AUTO_MEMBERS
     else:
         n_members = 1
     resolved = {"lr": lr, "lr_schedule": schedule, "n_members": n_members}

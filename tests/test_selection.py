@@ -159,10 +159,12 @@ def test_epoch_budget_gives_small_data_more_epochs():
 
 def test_auto_rate_schedule_and_members_follow_the_training_length():
     small = {"lr": 1e-2, "lr_schedule": "cosine", "n_members": 5}
+    medium = {"lr": 1e-3, "lr_schedule": "constant", "n_members": 5}
     large = fixed = {"lr": 1e-3, "lr_schedule": "constant", "n_members": 1}
     est = MCDropoutRegressor()
     assert _recipe(est, 1_500) == small
-    assert _recipe(est, 1_501) == large
+    assert _recipe(est, 1_501) == _recipe(est, 5_000) == medium
+    assert _recipe(est, 5_001) == large
     assert _recipe(est) == fixed  # partial_fit, a continued fit
     assert _recipe(MCDropoutRegressor(max_epochs=50), 300) == fixed
     # A given value is kept; the "auto" rate goes with its own schedule only.
@@ -185,9 +187,9 @@ def test_auto_rate_schedule_and_members_follow_the_training_length():
     assert _recipe(MCDropoutRegressor(module=[net, net]), 20_000)["n_members"] == 2
     # The classifier's "auto" is the constant rate, one network, and its
     # budget 20,000 steps, on small data too (the annealed budget lost on
-    # digits).
+    # digits; members were not measured there).
     auto = MCDropoutClassifier(lr="auto", lr_schedule="auto", n_members="auto")
-    assert _recipe(auto, 300) == large
+    assert _recipe(auto, 300) == fixed
     assert _recipe(MCDropoutClassifier(), 300) == {}
     assert _epoch_budget(MCDropoutClassifier(), 300) == 2000
     assert _epoch_budget(MCDropoutClassifier(), 16_512) == 78
