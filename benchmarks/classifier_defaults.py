@@ -55,7 +55,8 @@ def one_fold(X_train, y_train, X_test, y_test, params, seed):
         expected_calibration_error(y_test, proba, n_bins=15, labels=labels),
         seconds,
     ]
-    return scores, model[-1].dropout_[0], model[-1].n_iter_
+    # One rate per member, the same for all: the first layer's of member 0.
+    return scores, float(np.ravel(model[-1].dropout_)[0]), model[-1].n_iter_
 
 
 def main(per_fold=False):

@@ -147,7 +147,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     _annealed_training_rows: ClassVar[int] = 0
     # The most training rows on which n_members="auto" trains five members
     # (_selection._AUTO_MEMBERS); one network on more.
-    _ensemble_training_rows: ClassVar[int] = 0
+    _ensemble_training_rows: ClassVar[int] = 5_000
 
     # The hooks.
 

@@ -72,13 +72,14 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         Number T of stochastic forward passes in :meth:`predict_proba`; with
         ``n_members > 1``, T passes of each member.
 
-    n_members : int or "auto", default=1
+    n_members : int or "auto", default="auto"
         Number M of MC dropout networks in an ensemble, each with its own
         initial weights and batch order, trained at once as one batched
         network; the probabilities average the softmax of all M x T passes.
         A custom ``module`` must then be a chain. See :ref:`ensembles`.
-        "auto" is 1: the regressor's five members on small data were not
-        measured for the classifier (:ref:`auto`). The number is in
+        "auto" is 5 where ``max_epochs="auto"`` trains on at most 5,000
+        rows (about 5,550 given to fit), and 1 otherwise, with a custom
+        ``module`` or learned rates (:ref:`auto`); the number is in
         ``n_members_``.
 
     weight_decay : float, default=1e-4
@@ -298,7 +299,7 @@ class MCDropoutClassifier(ClassifierMixin, _MCDropoutBase):
         dropout="auto",
         activation="relu",
         n_passes=100,
-        n_members=1,
+        n_members="auto",
         weight_decay=1e-4,
         length_scale=1e-2,
         lr=1e-3,

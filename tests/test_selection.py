@@ -185,12 +185,13 @@ def test_auto_rate_schedule_and_members_follow_the_training_length():
     net = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.1), nn.Linear(8, 1))
     assert _recipe(MCDropoutRegressor(module=net), 300)["n_members"] == 1
     assert _recipe(MCDropoutRegressor(module=[net, net]), 20_000)["n_members"] == 2
-    # The classifier's "auto" is the constant rate, one network, and its
-    # budget 20,000 steps, on small data too (the annealed budget lost on
-    # digits; members were not measured there).
-    auto = MCDropoutClassifier(lr="auto", lr_schedule="auto", n_members="auto")
-    assert _recipe(auto, 300) == fixed
-    assert _recipe(MCDropoutClassifier(), 300) == {}
+    # The classifier's "auto" is the constant rate and its budget 20,000
+    # steps, on small data too (the annealed budget lost on digits), and
+    # five members on the same rows as the regressor's.
+    auto = MCDropoutClassifier(lr="auto", lr_schedule="auto")
+    assert _recipe(auto, 300) == medium
+    assert _recipe(auto, 5_001) == large
+    assert _recipe(MCDropoutClassifier(), 300) == {"n_members": 5}
     assert _epoch_budget(MCDropoutClassifier(), 300) == 2000
     assert _epoch_budget(MCDropoutClassifier(), 16_512) == 78
 
