@@ -98,10 +98,8 @@ def _recipe(est, n_train=None):
     Where fit chooses the training length (``max_epochs="auto"``, the
     candidates trained on ``n_train`` rows), ``_auto_training``'s schedule,
     its rate where the schedule is its own (else the constant one's), and
-    ``_AUTO_MEMBERS`` on at most ``_ensemble_training_rows`` rows (one
-    network where members cannot be stacked, with learned rates or a custom
-    ``module``; a list's length); otherwise (``n_train`` None) the constant
-    rate's, one network. A given value is kept.
+    ``_auto_members``; otherwise (``n_train`` None) the constant rate's, one
+    network. A given value is kept.
     """
     if est.max_epochs != "auto":
         n_train = None
@@ -110,19 +108,23 @@ def _recipe(est, n_train=None):
     lr = auto["lr"]
     if schedule != auto["lr_schedule"]:
         lr = _AUTO_TRAINING["constant"]["lr"]
-    if isinstance(est.module, list):  # the members' networks
-        n_members = len(est.module)
-    elif (
-        est.module is None
-        and est.dropout != "concrete"
-        and n_train is not None
-        and n_train <= est._ensemble_training_rows
-    ):
-        n_members = _AUTO_MEMBERS
-    else:
-        n_members = 1
-    resolved = {"lr": lr, "lr_schedule": schedule, "n_members": n_members}
+    resolved = {
+        "lr": lr,
+        "lr_schedule": schedule,
+        "n_members": _auto_members(est, n_train),
+    }
     return {name: resolved[name] for name in resolved if getattr(est, name) == "auto"}
+
+
+def _auto_members(est, n_train):
+    """``n_members="auto"``: a list of networks' length; ``_AUTO_MEMBERS`` on
+    at most ``_ensemble_training_rows`` rows where members can be stacked
+    (not learned rates or a custom ``module``); else one network."""
+    if isinstance(est.module, list):
+        return len(est.module)
+    stackable = est.module is None and est.dropout != "concrete"
+    small = n_train is not None and n_train <= est._ensemble_training_rows
+    return _AUTO_MEMBERS if stackable and small else 1
 
 
 def _candidates(est):
