@@ -10,9 +10,11 @@ the held-out rows (the training rate and schedule of ``lr`` and
 ``lr_schedule`` "auto": :func:`_recipe`), and scores each by the held-out
 log-likelihood of its predictive mixture (the paper's eq. (8); for a
 homoscedastic candidate with its noise precision fitted on that same
-likelihood). The best candidate's rate, noise model, number of epochs and
-noise precision go to the estimator's ``_chosen``, from which the chosen
-model is then trained; every candidate's score is in ``candidate_scores_``.
+likelihood). The best candidate's rate, noise model, number of epochs
+(scaled to the chosen model's longer schedule where the candidates train a
+shorter one: :func:`_candidate_budget`) and noise precision go to the
+estimator's ``_chosen``, from which the chosen model is then trained; every
+candidate's score is in ``candidate_scores_``.
 
 A regressor first sets apart another ``validation_fraction`` of the rows,
 fresh rows that neither train nor choose: the chosen model trains on the
@@ -44,12 +46,18 @@ _AUTO_RATES = (0.005, 0.01, 0.05, 0.1)
 #: max_epochs, lr and lr_schedule "auto" (where fit chooses the training
 #: length): on at most the estimator's ``_annealed_training_rows`` training
 #: rows (the regressor's 1,500), about 2,500 optimiser steps of a cosine
-#: annealing from a larger rate, which converges within them; on more rows
-#: (whose held-out part picks the best epoch reliably), and for the
-#: classifier, about 20,000 steps at Adam's usual rate. Within
-#: ``_AUTO_EPOCHS`` epochs. Measured in benchmarks/RESULTS_peers.md.
+#: annealing from a larger rate, which converges within them, the candidates
+#: a shorter cosine of about 800 (``_candidate_budget``); on more rows (whose
+#: held-out part picks the best epoch reliably), and for the classifier,
+#: about 20,000 steps at Adam's usual rate. Within ``_AUTO_EPOCHS`` epochs.
+#: Measured in benchmarks/RESULTS_peers.md.
 _AUTO_TRAINING = {
-    "annealed": {"steps": 2_500, "lr": 1e-2, "lr_schedule": "cosine"},
+    "annealed": {
+        "steps": 2_500,
+        "candidate_steps": 800,
+        "lr": 1e-2,
+        "lr_schedule": "cosine",
+    },
     "constant": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
 }
 #: n_members "auto" (where fit chooses the training length): on at most the
@@ -70,7 +78,7 @@ def _auto_training(est, n_train=None):
 
 
 def _epoch_budget(est, n_train, partial=False):
-    """Most epochs of the candidates: ``max_epochs``, or the "auto" budget.
+    """Most epochs of the chosen model: ``max_epochs``, or the "auto" budget.
 
     "auto" gives about the optimiser steps of ``_auto_training`` (the constant
     rate's in ``partial_fit``), so small data sets get many more epochs than
@@ -79,8 +87,36 @@ def _epoch_budget(est, n_train, partial=False):
     if est.max_epochs != "auto":
         return est.max_epochs
     steps = _auto_training(est, None if partial else n_train)["steps"]
+    return _epochs_of(est, steps, n_train)
+
+
+def _epochs_of(est, steps, n_train):
+    """The epochs of about ``steps`` optimiser steps on ``n_train`` rows,
+    within ``_AUTO_EPOCHS``."""
     n_batches = math.ceil(n_train / est.batch_size)
     return int(np.clip(math.ceil(steps / n_batches), *_AUTO_EPOCHS))
+
+
+def _candidate_budget(est, n_train):
+    """The candidates' most epochs, and the factor from a candidate's best
+    epoch to the chosen model's epochs.
+
+    With the annealed training (``max_epochs="auto"`` and the cosine schedule
+    on at most ``_annealed_training_rows`` rows), the candidates train a
+    cosine of ``candidate_steps``, which chooses the rate and noise model
+    as well as the full budget's at a third of its cost, and the chosen model
+    trains the full budget's cosine up to the same fraction of it as its
+    candidate's best epoch: a cosine schedule's rate depends only on the
+    fraction of it done. Otherwise the full budget, and the factor 1.
+    """
+    budget = _epoch_budget(est, n_train)
+    auto = _auto_training(est, n_train)
+    schedule = _recipe(est, n_train).get("lr_schedule", est.lr_schedule)
+    short = est.max_epochs == "auto" and "candidate_steps" in auto
+    if not short or schedule != "cosine":
+        return budget, 1.0
+    candidate_budget = _epochs_of(est, auto["candidate_steps"], n_train)
+    return candidate_budget, budget / candidate_budget
 
 
 def _patience(est, budget):
@@ -175,8 +211,8 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     if est._fits_on_fresh_rows() and len(rows.y) >= 3:
         rows, fresh = rows.split(est.validation_fraction, rng)
     train, held_out = rows.split(est.validation_fraction, rng)
-    budget = _epoch_budget(est, train.n_train())
     est._chosen.update(_recipe(est, train.n_train()))
+    budget, scale = _candidate_budget(est, train.n_train())
     stops_early = est.max_epochs == "auto" or est.early_stopping
     patience = _patience(est, budget) if stops_early else None
     if len(candidates) == 1:  # the estimator's own network, members and all
@@ -195,7 +231,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
         scored = est._score_candidates(runner, masks, held_out, candidates)
     best = int(np.argmax([score for score, _ in scored]))
     epochs = stopping.best_epochs() if stopping else None
-    _record(est, candidates, scored, best, epochs, budget, stopping)
+    _record(est, candidates, scored, best, epochs, budget, stopping, scale)
     _say(net, est.candidate_scores_, best)
     if fresh is not None:
         est._chosen["fresh_rows"] = len(fresh.y)
@@ -218,8 +254,9 @@ def _say(net, scores, best):
     print_log.sink("\n".join(lines))
 
 
-def _record(est, candidates, scored, best, epochs, budget, stopping):
-    """``_chosen`` from the best candidate; ``candidate_scores_`` for all."""
+def _record(est, candidates, scored, best, epochs, budget, stopping, scale):
+    """``_chosen`` from the best candidate (its epochs times ``scale``, see
+    ``_candidate_budget``); ``candidate_scores_`` for all."""
     rate, noise = candidates[best]
     chosen = {}
     if est.dropout == "auto" and rate is not None:
@@ -227,9 +264,9 @@ def _record(est, candidates, scored, best, epochs, budget, stopping):
     if getattr(est, "noise", None) == "auto":
         chosen["noise"] = noise
     n_epochs = [budget] * len(candidates) if epochs is None else epochs
-    chosen["n_epochs"] = int(n_epochs[best])
+    chosen["n_epochs"] = max(1, round(n_epochs[best] * scale))
     if est.max_epochs == "auto":
-        chosen["max_epochs"] = int(n_epochs[best])
+        chosen["max_epochs"] = chosen["n_epochs"]
     chosen.update(scored[best][1])
     if stopping is not None:
         chosen["validation_scores"] = stopping.scores_of(best)

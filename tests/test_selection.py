@@ -9,7 +9,12 @@ from scipy.stats import norm
 from torch import nn
 
 from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
-from sklearn_mcdropout._selection import _AUTO_RATES, _epoch_budget, _recipe
+from sklearn_mcdropout._selection import (
+    _AUTO_RATES,
+    _candidate_budget,
+    _epoch_budget,
+    _recipe,
+)
 from sklearn_mcdropout.metrics import gaussian_nll
 
 rng = np.random.default_rng(0)
@@ -138,11 +143,25 @@ def test_auto_epochs_stop_each_candidate_at_its_best():
         max_epochs="auto", random_state=0,
     ).fit(X[:100], y[:100])  # fmt: skip
     epochs = est.candidate_scores_["n_epochs"]
-    budget = _epoch_budget(est, 90)
-    assert np.all((epochs >= 1) & (epochs <= budget))
+    # The candidates' 81 rows are 2 batches: a cosine of 800 steps for them,
+    # of 2,500 for the chosen model, which stops at its candidate's fraction.
+    assert _candidate_budget(est, 81) == (400, 1250 / 400)
+    assert np.all((epochs >= 1) & (epochs <= 400))
     best = np.argmax(est.candidate_scores_["held_out_log_likelihood"])
-    assert est.n_iter_ == epochs[best]
+    assert est.n_iter_ == round(epochs[best] * 1250 / 400)
     assert len(est.loss_curve_) == est.n_iter_
+
+
+def test_only_the_annealed_candidates_train_a_shorter_schedule():
+    # A cosine's rate depends on the fraction of it done, a constant rate's
+    # best epoch does not: the candidates train the full budget there.
+    assert _candidate_budget(MCDropoutRegressor(), 300) == (160, 500 / 160)
+    assert _candidate_budget(MCDropoutRegressor(lr=0.5), 300) == (160, 500 / 160)
+    constant = MCDropoutRegressor(lr_schedule="constant")
+    assert _candidate_budget(constant, 300) == (500, 1.0)
+    assert _candidate_budget(MCDropoutRegressor(), 1_501) == (834, 1.0)
+    assert _candidate_budget(MCDropoutRegressor(max_epochs=7), 300) == (7, 1.0)
+    assert _candidate_budget(MCDropoutClassifier(), 300) == (2000, 1.0)
 
 
 def test_epoch_budget_gives_small_data_more_epochs():
@@ -318,7 +337,8 @@ def test_custom_module_chooses_its_training_length_alone():
     est.fit(X[:100], y[:100])
     assert est.noise_ == "homoscedastic"
     assert est.dropout_.tolist() == [pytest.approx(0.2)]
-    assert est.n_iter_ == est.candidate_scores_["n_epochs"][0]
+    # 81 candidates' rows, 2 batches: the epochs of 2,500 over those of 800.
+    assert est.n_iter_ == round(est.candidate_scores_["n_epochs"][0] * 1250 / 400)
     assert np.isnan(est.candidate_scores_["dropout"][0])
 
 
@@ -343,7 +363,8 @@ def test_given_rate_and_noise_choose_the_training_length_alone(params):
     assert len(scores["held_out_log_likelihood"]) == 1
     assert scores["noise"][0] == est.noise_ == params["noise"]
     assert scores["dropout"][0] == params["dropout"]
-    assert 1 <= est.n_iter_ == scores["n_epochs"][0] <= _epoch_budget(est, 81)
+    assert 1 <= scores["n_epochs"][0] <= 400  # 800 steps of 2 batches
+    assert est.n_iter_ == round(scores["n_epochs"][0] * 1250 / 400)
     n_members = params.get("n_members", 5)  # "auto": five on 100 rows
     assert est.n_members_ == n_members
     assert est.predict_passes(X[:5]).shape == (5, est.n_passes * n_members)
