@@ -155,12 +155,14 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
 
     max_epochs : int or "auto", default="auto"
         Number of passes over the training data. "auto" trains each
-        candidate on the held-out split for up to about 2,500 optimiser
-        steps on at most 1,500 training rows (about 1,850 rows given to
-        fit), 20,000 on more (20 to 2,000 epochs: small data get more),
-        stopping once its held-out loss has not improved for a tenth of
-        that, and trains the chosen model for its best number of epochs, in
-        ``n_iter_`` (:ref:`auto`).
+        candidate on the held-out split for up to about 20,000 optimiser
+        steps (20 to 2,000 epochs: small data get more), stopping once its
+        held-out loss has not improved for a tenth of that, and trains the
+        chosen model for its best number of epochs, in ``n_iter_``. On at
+        most 1,500 training rows (about 1,850 rows given to fit) the
+        candidates' cosine schedule has about 800 steps, and the chosen
+        model trains the same fraction of one of about 2,500
+        (:ref:`auto`).
 
     batch_size : int, default=64
         Mini-batch size.
