@@ -119,6 +119,22 @@ def _candidate_budget(est, n_train):
     return candidate_budget, budget / candidate_budget
 
 
+def _chosen_epochs(best, budget, scale):
+    """The chosen model's epochs, from its candidate's best of ``budget``.
+
+    The best epoch e is scaled by the fraction of the way the candidates'
+    cosine had annealed there, (1 - cos(pi e / budget)) / 2 (SGDR's
+    schedule, Loshchilov & Hutter 2017, eq. (5)): a candidate best near the
+    end of its cosine was held back by the schedule, and the chosen model
+    trains the longer one to the same point (``scale``, see
+    ``_candidate_budget``); one best at nearly the full rate was held back
+    by over-fitting, which takes about the same epochs at that rate, and
+    the chosen model trains them.
+    """
+    annealed = (1 - math.cos(math.pi * best / budget)) / 2
+    return max(1, round(best * (1 + (scale - 1) * annealed)))
+
+
 def _patience(est, budget):
     """Epochs without improvement before a candidate stops: ``n_iter_no_change``,
     and with ``max_epochs="auto"`` at least a tenth of the budget."""
@@ -264,7 +280,7 @@ def _record(est, candidates, scored, best, epochs, budget, stopping, scale):
     if getattr(est, "noise", None) == "auto":
         chosen["noise"] = noise
     n_epochs = [budget] * len(candidates) if epochs is None else epochs
-    chosen["n_epochs"] = max(1, round(n_epochs[best] * scale))
+    chosen["n_epochs"] = _chosen_epochs(n_epochs[best], budget, scale)
     if est.max_epochs == "auto":
         chosen["max_epochs"] = chosen["n_epochs"]
     chosen.update(scored[best][1])

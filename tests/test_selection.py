@@ -12,6 +12,7 @@ from sklearn_mcdropout import MCDropoutClassifier, MCDropoutRegressor
 from sklearn_mcdropout._selection import (
     _AUTO_RATES,
     _candidate_budget,
+    _chosen_epochs,
     _epoch_budget,
     _recipe,
 )
@@ -148,8 +149,17 @@ def test_auto_epochs_stop_each_candidate_at_its_best():
     assert _candidate_budget(est, 81) == (400, 1250 / 400)
     assert np.all((epochs >= 1) & (epochs <= 400))
     best = np.argmax(est.candidate_scores_["held_out_log_likelihood"])
-    assert est.n_iter_ == round(epochs[best] * 1250 / 400)
+    assert est.n_iter_ == _chosen_epochs(epochs[best], 400, 1250 / 400)
     assert len(est.loss_curve_) == est.n_iter_
+
+
+def test_the_chosen_epochs_scale_with_the_candidates_annealing():
+    # e (1 + (scale - 1) (1 - cos(pi e / budget)) / 2)
+    assert _chosen_epochs(400, 400, 1250 / 400) == 1250  # annealed: all of it
+    assert _chosen_epochs(100, 400, 3.0) == 129  # 100 (1 + 2 (1 - 2^-0.5) / 2)
+    assert _chosen_epochs(300, 400, 3.0) == 812  # 300 (1 + 2 (1 + 2^-0.5) / 2)
+    assert _chosen_epochs(2, 400, 3.0) == 2  # at the full rate: unscaled
+    assert _chosen_epochs(37, 400, 1.0) == 37
 
 
 def test_only_the_annealed_candidates_train_a_shorter_schedule():
@@ -337,8 +347,9 @@ def test_custom_module_chooses_its_training_length_alone():
     est.fit(X[:100], y[:100])
     assert est.noise_ == "homoscedastic"
     assert est.dropout_.tolist() == [pytest.approx(0.2)]
-    # 81 candidates' rows, 2 batches: the epochs of 2,500 over those of 800.
-    assert est.n_iter_ == round(est.candidate_scores_["n_epochs"][0] * 1250 / 400)
+    # 81 candidates' rows, 2 batches: cosines of 800 and 2,500 steps.
+    best = est.candidate_scores_["n_epochs"][0]
+    assert est.n_iter_ == _chosen_epochs(best, 400, 1250 / 400)
     assert np.isnan(est.candidate_scores_["dropout"][0])
 
 
@@ -364,7 +375,7 @@ def test_given_rate_and_noise_choose_the_training_length_alone(params):
     assert scores["noise"][0] == est.noise_ == params["noise"]
     assert scores["dropout"][0] == params["dropout"]
     assert 1 <= scores["n_epochs"][0] <= 400  # 800 steps of 2 batches
-    assert est.n_iter_ == round(scores["n_epochs"][0] * 1250 / 400)
+    assert est.n_iter_ == _chosen_epochs(scores["n_epochs"][0], 400, 1250 / 400)
     n_members = params.get("n_members", 5)  # "auto": five on 100 rows
     assert est.n_members_ == n_members
     assert est.predict_passes(X[:5]).shape == (5, est.n_passes * n_members)
