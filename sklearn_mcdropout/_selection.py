@@ -103,11 +103,11 @@ def _candidate_budget(est, n_train):
 
     With the annealed training (``max_epochs="auto"`` and the cosine schedule
     on at most ``_annealed_training_rows`` rows), the candidates train a
-    cosine of ``candidate_steps``, which chooses the rate and noise model
-    as well as the full budget's at a third of its cost, and the chosen model
-    trains the full budget's cosine up to the same fraction of it as its
-    candidate's best epoch: a cosine schedule's rate depends only on the
-    fraction of it done. Otherwise the full budget, and the factor 1.
+    cosine of ``candidate_steps``, which chose the rate and noise model as
+    well as the full budget's at a third of its cost, and the chosen model
+    the full budget's, its epochs scaled by up to the budgets' ratio
+    (``_chosen_epochs``). Otherwise the full budget, and the factor 1 (a
+    constant rate's best epoch does not move with the budget).
     """
     budget = _epoch_budget(est, n_train)
     auto = _auto_training(est, n_train)
