@@ -293,7 +293,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Set when :meth:`fit` chose on held-out rows (:ref:`auto`): one entry
         per candidate in ``"dropout"`` (NaN for a custom ``module`` or
         learned rates), ``"noise"``, ``"n_epochs"`` (its best epoch, or the
-        epochs it trained), ``"held_out_log_likelihood"`` (mean per row, in
+        epochs it trained; of the candidates' shorter cosine on small data,
+        see ``max_epochs``), ``"held_out_log_likelihood"`` (mean per row, in
         the units of the standardised target; the best is chosen) and
         ``"tau"`` (the noise precision fitted with it, in units of
         ``1 / y**2``; NaN for a heteroscedastic candidate).

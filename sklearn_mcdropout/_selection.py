@@ -103,11 +103,12 @@ def _candidate_budget(est, n_train):
 
     With the annealed training (``max_epochs="auto"`` and the cosine schedule
     on at most ``_annealed_training_rows`` rows), the candidates train a
-    cosine of ``candidate_steps``, which chose the rate and noise model as
-    well as the full budget's at a third of its cost, and the chosen model
-    the full budget's, its epochs scaled by up to the budgets' ratio
-    (``_chosen_epochs``). Otherwise the full budget, and the factor 1 (a
-    constant rate's best epoch does not move with the budget).
+    cosine of ``candidate_steps``, which chose about as well as the full
+    budget's at a third of its cost (benchmarks/RESULTS_peers.md, "Shorter
+    candidates"), and the chosen model the full budget's, its epochs
+    scaled by up to the budgets' ratio (``_chosen_epochs``). Otherwise the
+    full budget, and the factor 1 (a constant rate's best epoch does not
+    move with the budget).
     """
     budget = _epoch_budget(est, n_train)
     auto = _auto_training(est, n_train)
@@ -248,15 +249,16 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     best = int(np.argmax([score for score, _ in scored]))
     epochs = stopping.best_epochs() if stopping else None
     _record(est, candidates, scored, best, epochs, budget, stopping, scale)
-    _say(net, est.candidate_scores_, best)
+    _say(net, est.candidate_scores_, best, est._chosen["n_epochs"])
     if fresh is not None:
         est._chosen["fresh_rows"] = len(fresh.y)
     return rows, fresh
 
 
-def _say(net, scores, best):
-    """With ``verbose``, each candidate's score and the choice, where skorch's
-    print_log writes (it is kept only when verbose)."""
+def _say(net, scores, best, n_epochs):
+    """With ``verbose``, each candidate's score, the choice and the chosen
+    model's ``n_epochs``, where skorch's print_log writes (it is kept only
+    when verbose)."""
     print_log = dict(net.callbacks_).get("print_log")
     if print_log is None:
         return
@@ -267,12 +269,13 @@ def _say(net, scores, best):
         mark = "  <- chosen" if c == best else ""
         epochs = scores["n_epochs"][c]
         lines.append(f"  {what}: {score:.4f} after {epochs} epochs{mark}")
+    lines.append(f"The chosen model trains {n_epochs} epochs.")
     print_log.sink("\n".join(lines))
 
 
 def _record(est, candidates, scored, best, epochs, budget, stopping, scale):
-    """``_chosen`` from the best candidate (its epochs times ``scale``, see
-    ``_candidate_budget``); ``candidate_scores_`` for all."""
+    """``_chosen`` from the best candidate (its epochs by ``_chosen_epochs``);
+    ``candidate_scores_`` for all."""
     rate, noise = candidates[best]
     chosen = {}
     if est.dropout == "auto" and rate is not None:

@@ -145,7 +145,7 @@ def test_auto_epochs_stop_each_candidate_at_its_best():
     ).fit(X[:100], y[:100])  # fmt: skip
     epochs = est.candidate_scores_["n_epochs"]
     # The candidates' 81 rows are 2 batches: a cosine of 800 steps for them,
-    # of 2,500 for the chosen model, which stops at its candidate's fraction.
+    # of 2,500 for the chosen model, its candidate's best epoch scaled.
     assert _candidate_budget(est, 81) == (400, 1250 / 400)
     assert np.all((epochs >= 1) & (epochs <= 400))
     best = np.argmax(est.candidate_scores_["held_out_log_likelihood"])
@@ -410,3 +410,4 @@ def test_verbose_says_what_was_chosen_and_why(capsys):
     out = capsys.readouterr().out
     assert "Held-out log-likelihood of each candidate" in out
     assert out.count("<- chosen") == 1
+    assert "The chosen model trains 2 epochs." in out
