@@ -111,13 +111,21 @@ def _candidate_budget(est, n_train):
     move with the budget).
     """
     budget = _epoch_budget(est, n_train)
+    if not _short_cosine(est, n_train):
+        return budget, 1.0
+    steps = _auto_training(est, n_train)["candidate_steps"]
+    candidate_budget = _epochs_of(est, steps, n_train)
+    return candidate_budget, budget / candidate_budget
+
+
+def _short_cosine(est, n_train):
+    """Whether the candidates train the annealed training's shorter cosine:
+    ``max_epochs="auto"``, at most ``_annealed_training_rows`` training
+    rows and the cosine schedule (``_candidate_budget``)."""
     auto = _auto_training(est, n_train)
     schedule = _recipe(est, n_train).get("lr_schedule", est.lr_schedule)
     short = est.max_epochs == "auto" and "candidate_steps" in auto
-    if not short or schedule != "cosine":
-        return budget, 1.0
-    candidate_budget = _epochs_of(est, auto["candidate_steps"], n_train)
-    return candidate_budget, budget / candidate_budget
+    return short and schedule == "cosine"
 
 
 def _chosen_epochs(best, budget, scale):
@@ -136,11 +144,21 @@ def _chosen_epochs(best, budget, scale):
     return max(1, round(best * (1 + (scale - 1) * annealed)))
 
 
-def _patience(est, budget):
+def _patience(est, budget, n_train):
     """Epochs without improvement before a candidate stops: ``n_iter_no_change``,
-    and with ``max_epochs="auto"`` at least a tenth of the budget."""
+    and with ``max_epochs="auto"`` at least a tenth of the budget; the whole
+    budget where the candidates train the shorter cosine (``_short_cosine``).
+
+    A cosine's held-out loss can stall at its early, large rates and fall
+    again as the rate anneals: a candidate stopped there ends before its
+    best epoch. One candidate alone (a given rate and noise model) stopped
+    so on boston's splits (benchmarks/RESULTS_peers.md, "One candidate");
+    the candidates together train on while any of them improves.
+    """
     if est.max_epochs != "auto":
         return est.n_iter_no_change
+    if _short_cosine(est, n_train):
+        return budget
     return max(est.n_iter_no_change, math.ceil(budget / 10))
 
 
@@ -231,7 +249,7 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     est._chosen.update(_recipe(est, train.n_train()))
     budget, scale = _candidate_budget(est, train.n_train())
     stops_early = est.max_epochs == "auto" or est.early_stopping
-    patience = _patience(est, budget) if stops_early else None
+    patience = _patience(est, budget, train.n_train()) if stops_early else None
     if len(candidates) == 1:  # the estimator's own network, members and all
         net, stopping = _train_one(est, candidates[0], train, held_out, device, seeds,
                                    budget, patience)  # fmt: skip

@@ -14,6 +14,7 @@ from sklearn_mcdropout._selection import (
     _candidate_budget,
     _chosen_epochs,
     _epoch_budget,
+    _patience,
     _recipe,
 )
 from sklearn_mcdropout.metrics import gaussian_nll
@@ -172,6 +173,17 @@ def test_only_the_annealed_candidates_train_a_shorter_schedule():
     assert _candidate_budget(MCDropoutRegressor(), 1_501) == (834, 1.0)
     assert _candidate_budget(MCDropoutRegressor(max_epochs=7), 300) == (7, 1.0)
     assert _candidate_budget(MCDropoutClassifier(), 300) == (2000, 1.0)
+
+
+def test_the_shorter_cosine_is_trained_whole():
+    # Its held-out loss can stall at the large early rates and fall again as
+    # the rate anneals: no stop there, the best epoch kept; a constant rate's
+    # candidates stop after a tenth of the budget without improvement.
+    assert _patience(MCDropoutRegressor(), 160, 300) == 160
+    assert _patience(MCDropoutRegressor(lr_schedule="constant"), 500, 300) == 50
+    assert _patience(MCDropoutRegressor(), 834, 1_501) == 84
+    assert _patience(MCDropoutRegressor(max_epochs=7), 7, 300) == 10
+    assert _patience(MCDropoutClassifier(), 2000, 300) == 200
 
 
 def test_epoch_budget_gives_small_data_more_epochs():
@@ -375,6 +387,7 @@ def test_given_rate_and_noise_choose_the_training_length_alone(params):
     assert scores["noise"][0] == est.noise_ == params["noise"]
     assert scores["dropout"][0] == params["dropout"]
     assert 1 <= scores["n_epochs"][0] <= 400  # 800 steps of 2 batches
+    assert len(est._chosen["validation_scores"]) == 400  # all of its cosine
     assert est.n_iter_ == _chosen_epochs(scores["n_epochs"][0], 400, 1250 / 400)
     n_members = params.get("n_members", 5)  # "auto": five on 100 rows
     assert est.n_members_ == n_members
