@@ -60,6 +60,8 @@ that of its ``--gp-max-train`` rows.
     python benchmarks/peers.py --data california --json out.json
     python benchmarks/peers.py --data ../shared/data/uci/yacht --n-splits 10
     python benchmarks/peers.py --data /tmp/protein-sized --n-splits 1
+    python benchmarks/peers.py --data ../shared/data/uci/bostonHousing --methods mcd \
+        --mcd-params '{"dropout": 0.05, "noise": "heteroscedastic"}'
 """
 
 import argparse
@@ -347,7 +349,9 @@ def summarise(per_split):
 
 def make_config(args, n_features):
     """Sizes of every method: the defaults, or small ones with ``--quick``."""
-    mcd = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    mcd = dict(args.mcd_params)
+    if args.max_epochs is not None:
+        mcd["max_epochs"] = args.max_epochs
     config = {
         "n_features": n_features,
         "gp_max_train": args.gp_max_train,
@@ -356,7 +360,8 @@ def make_config(args, n_features):
         "hgb": {},
     }
     if args.quick:
-        config["mcd"] = {"max_epochs": 3, "n_passes": 10, "hidden_layer_sizes": (16,)}
+        quick = {"max_epochs": 3, "n_passes": 10, "hidden_layer_sizes": (16,)}
+        config["mcd"] = {**quick, **args.mcd_params}
         config["ngboost"] = {"n_estimators": 20}
         config["hgb"] = {"max_iter": 10}
         config["gp_max_train"] = min(args.gp_max_train, 100)
@@ -426,6 +431,13 @@ def build_parser():
         help='epochs of the library\'s networks (default: their own, "auto")',
     )
     parser.add_argument(
+        "--mcd-params",
+        type=_json_object,
+        default={},
+        help="parameters of the library's networks, a JSON object; each"
+        " variant's own win (mcd-het's noise...)",
+    )
+    parser.add_argument(
         "--gp-max-train",
         type=int,
         default=3000,
@@ -438,6 +450,17 @@ def build_parser():
         "--json", help="results file (benchmarks/results/peers_<data set>.json)"
     )
     return parser
+
+
+def _json_object(text):
+    """``--mcd-params``: a JSON object, its lists made tuples (layer sizes)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"not a JSON object: {text!r}")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
 
 
 def main(argv=None):

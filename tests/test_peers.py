@@ -155,3 +155,21 @@ def test_mixture_scores_stream_over_rows(folder, monkeypatch):
     inside = (lower <= y[test]) & (y[test] <= upper)
     assert scores["mixture_coverage_90"] == pytest.approx(inside.mean())
     assert scores["mixture_width_90"] == pytest.approx(np.mean(upper - lower))
+
+
+def test_mcd_params_go_to_every_library_variant():
+    parser = peers.build_parser()
+    args = parser.parse_args(
+        ["--data", "x", "--mcd-params", '{"dropout": 0.05, "hidden_layer_sizes": [8]}']
+    )
+    config = peers.make_config(args, 3)
+    assert config["mcd"] == {"dropout": 0.05, "hidden_layer_sizes": (8,)}
+    het = peers.make_method("mcd-het", config, 0)[-1]
+    assert (het.dropout, het.hidden_layer_sizes, het.noise) == (
+        0.05, (8,), "heteroscedastic",
+    )  # fmt: skip
+    args = parser.parse_args(["--data", "x", "--quick", "--mcd-params", '{"lr": 0.1}'])
+    assert peers.make_config(args, 3)["mcd"]["lr"] == 0.1
+    for bad in ("{dropout: 0.05}", "[0.05]"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--data", "x", "--mcd-params", bad])
