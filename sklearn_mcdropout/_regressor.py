@@ -160,9 +160,10 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         held-out loss has not improved for a tenth of that, and trains the
         chosen model for its best number of epochs, in ``n_iter_``. On at
         most 1,500 training rows (about 1,850 rows given to fit) the
-        candidates' cosine schedule has about 800 steps and the chosen
-        model's about 2,500, its candidate's best epoch scaled by how far
-        that candidate's cosine had annealed (:ref:`auto`).
+        candidates train all of a cosine schedule of about 800 steps, and
+        the chosen model a cosine of about 2,500, its candidate's best epoch
+        scaled by how far that candidate's cosine had annealed
+        (:ref:`auto`).
 
     batch_size : int, default=64
         Mini-batch size.
