@@ -392,6 +392,9 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     _validation_callbacks = ("valid_loss",)
     _validate_y_kwargs: ClassVar[dict] = {"y_numeric": True, "multi_output": True}
     _annealed_training_rows: ClassVar[int] = 1_500
+    # The most training rows on which the chosen model, its noise level
+    # fitted on fresh rows, is trained again on every row (_selection).
+    _refit_training_rows: ClassVar[int] = 5_000
     _no_epistemic_part = (
         "the epistemic part of the predictive std is zero and y_std is the noise "
         "std alone."

@@ -109,6 +109,56 @@ def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
     assert abs(np.log(taus[int(np.argmax(lls))] / est.tau_)) < 0.01
 
 
+def test_on_many_rows_the_model_whose_noise_level_was_fitted_is_kept(monkeypatch):
+    # Above _refit_training_rows the chosen model trains once, on all rows
+    # but the fresh ones, and is kept: its own passes give the fresh rows
+    # their best likelihood at tau_. At or below it, it is trained again on
+    # every row with that tau_.
+    from sklearn_mcdropout import _noise
+
+    seen = {"final": []}
+    original_train = MCDropoutRegressor._train
+    original_noise = _noise._fit_noise_level
+
+    def train(self, rows, *rest):
+        seen["final"].append(len(rows.y))
+        return original_train(self, rows, *rest)
+
+    def noise(est, components, X_fresh, *rest):
+        seen["fresh"] = np.asarray(X_fresh.cpu(), dtype=np.float64)
+        return original_noise(est, components, X_fresh, *rest)
+
+    monkeypatch.setattr(MCDropoutRegressor, "_train", train)
+    monkeypatch.setattr(_noise, "_fit_noise_level", noise)
+    params = {**FAST, "noise": "homoscedastic"}
+
+    def best_tau_ratio(est):
+        fresh = np.isin(X.astype(np.float32), seen["fresh"].astype(np.float32)).all(1)
+        passes = est.predict_passes(X[fresh])
+        taus = est.tau_ * np.geomspace(0.5, 2, 801)
+        lls = [
+            np.mean(logsumexp(norm.logpdf(y[fresh][:, None], passes, 1 / np.sqrt(t)),
+                              axis=1))
+            for t in taus
+        ]  # fmt: skip
+        return taus[int(np.argmax(lls))] / est.tau_
+
+    # The candidates train on 243 rows (30 fresh, 27 to choose on).
+    monkeypatch.setattr(MCDropoutRegressor, "_refit_training_rows", 242)
+    kept = MCDropoutRegressor(**params).fit(X, y)
+    assert seen["final"] == [270]
+    assert kept._chosen["train_again"] is False
+    assert abs(np.log(best_tau_ratio(kept))) < 0.01
+
+    seen["final"].clear()
+    monkeypatch.setattr(MCDropoutRegressor, "_refit_training_rows", 243)
+    again = MCDropoutRegressor(**params).fit(X, y)
+    assert seen["final"] == [270, 300]
+    assert again._chosen["train_again"] is True
+    assert again.tau_ == pytest.approx(kept.tau_)  # the same first training
+    assert not np.allclose(again.predict_passes(X), kept.predict_passes(X))
+
+
 def test_the_choice_is_a_function_of_random_state(chosen):
     again = MCDropoutRegressor(**FAST).fit(X, y)
     for key, values in chosen.candidate_scores_.items():
