@@ -32,7 +32,7 @@ sequential fits are also run and timed, their best epochs summed). Targets:
     python benchmarks/bench_fit.py --defaults       # the defaults' fit
 
 ``--defaults`` times a fit of ``MCDropoutRegressor()`` (its "auto" choices on
-held-out rows, then the chosen model on all rows) on California housing's
+held-out rows, then the chosen model) on California housing's
 training split (16,512 rows), beside a fit with the defaults of earlier
 releases (dropout 0.1, homoscedastic, 100 epochs, weight decay 1e-4), on the
 idle machine; then the defaults again beside a busy process (torch matrix
