@@ -295,8 +295,8 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
             rest, fresh = _choose(self, rows, device, seeds, rng, partial)
         if fresh is not None:
             # The chosen model trained on all rows but the fresh ones, its
-            # noise level fitted on them; then, on fewer rows than
-            # _refit_training_rows, trained on every row with it.
+            # noise level fitted on them; then, where the candidates trained
+            # on at most _refit_training_rows rows, trained on every row with it.
             self._train_and_fit_after(rest, None, fresh, device, seeds)
             if self._chosen["train_again"]:
                 self._train_and_fit_after(rows, None, None, device, seeds)

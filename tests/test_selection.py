@@ -26,6 +26,25 @@ y = np.sin(2 * X[:, 0]) + 0.5 * X[:, 1] + 0.2 * rng.normal(size=300)
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=15, n_passes=30, random_state=0)
 
 
+def _rows_of(X_part):
+    return {tuple(row) for row in np.asarray(X_part.cpu()).tolist()}
+
+
+def _best_tau_ratio(est, fresh_rows):
+    """The noise precision best for the rows ``fresh_rows`` (of X, as
+    float32 tuples) under ``est``'s own mixture, over ``tau_``: 1 where
+    ``tau_`` was fitted on them for this network (the paper's eq. (8))."""
+    fresh = np.array([tuple(r) in fresh_rows for r in X.astype(np.float32).tolist()])
+    passes = est.predict_passes(X[fresh])
+    taus = est.tau_ * np.geomspace(0.8, 1.25, 401)
+    lls = [
+        np.mean(logsumexp(norm.logpdf(y[fresh][:, None], passes, 1 / np.sqrt(t)),
+                          axis=1))
+        for t in taus
+    ]  # fmt: skip
+    return taus[int(np.argmax(lls))] / est.tau_
+
+
 @pytest.fixture(scope="module")
 def chosen():
     return MCDropoutRegressor(**FAST).fit(X, y)
@@ -58,9 +77,7 @@ def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
     from sklearn_mcdropout import _noise, _selection
 
     seen = {}
-
-    def rows_of(X_part):
-        return {tuple(row) for row in np.asarray(X_part.cpu()).tolist()}
+    rows_of = _rows_of
 
     def spy(module, name, record):
         original = getattr(module, name)
@@ -99,14 +116,7 @@ def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
     model = MCDropoutRegressor(**{**FAST, "noise": "homoscedastic"})
     model.set_params(dropout=est.dropout_[0], max_epochs=est.n_iter_, tau=est.tau_)
     model.fit(X[~fresh], y[~fresh])
-    passes = model.predict_passes(X[fresh])
-    taus = est.tau_ * np.geomspace(0.8, 1.25, 401)
-    lls = [
-        np.mean(logsumexp(norm.logpdf(y[fresh][:, None], passes, 1 / np.sqrt(t)),
-                          axis=1))
-        for t in taus
-    ]  # fmt: skip
-    assert abs(np.log(taus[int(np.argmax(lls))] / est.tau_)) < 0.01
+    assert abs(np.log(_best_tau_ratio(model, seen["fresh"]))) < 0.01
 
 
 def test_on_many_rows_the_model_whose_noise_level_was_fitted_is_kept(monkeypatch):
@@ -125,30 +135,19 @@ def test_on_many_rows_the_model_whose_noise_level_was_fitted_is_kept(monkeypatch
         return original_train(self, rows, *rest)
 
     def noise(est, components, X_fresh, *rest):
-        seen["fresh"] = np.asarray(X_fresh.cpu(), dtype=np.float64)
+        seen["fresh"] = _rows_of(X_fresh)
         return original_noise(est, components, X_fresh, *rest)
 
     monkeypatch.setattr(MCDropoutRegressor, "_train", train)
     monkeypatch.setattr(_noise, "_fit_noise_level", noise)
     params = {**FAST, "noise": "homoscedastic"}
 
-    def best_tau_ratio(est):
-        fresh = np.isin(X.astype(np.float32), seen["fresh"].astype(np.float32)).all(1)
-        passes = est.predict_passes(X[fresh])
-        taus = est.tau_ * np.geomspace(0.5, 2, 801)
-        lls = [
-            np.mean(logsumexp(norm.logpdf(y[fresh][:, None], passes, 1 / np.sqrt(t)),
-                              axis=1))
-            for t in taus
-        ]  # fmt: skip
-        return taus[int(np.argmax(lls))] / est.tau_
-
     # The candidates train on 243 rows (30 fresh, 27 to choose on).
     monkeypatch.setattr(MCDropoutRegressor, "_refit_training_rows", 242)
     kept = MCDropoutRegressor(**params).fit(X, y)
     assert seen["final"] == [270]
     assert kept._chosen["train_again"] is False
-    assert abs(np.log(best_tau_ratio(kept))) < 0.01
+    assert abs(np.log(_best_tau_ratio(kept, seen["fresh"]))) < 0.01
 
     seen["final"].clear()
     monkeypatch.setattr(MCDropoutRegressor, "_refit_training_rows", 243)
