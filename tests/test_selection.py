@@ -77,7 +77,6 @@ def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
     from sklearn_mcdropout import _noise, _selection
 
     seen = {}
-    rows_of = _rows_of
 
     def spy(module, name, record):
         original = getattr(module, name)
@@ -89,13 +88,13 @@ def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
         monkeypatch.setattr(module, name, wrapper)
 
     def candidates(est, cands, train, held_out, *rest):
-        seen["train"], seen["choose"] = rows_of(train.X), rows_of(held_out.X)
+        seen["train"], seen["choose"] = _rows_of(train.X), _rows_of(held_out.X)
 
     def final(self, train, *rest):
-        seen.setdefault("final", []).append(rows_of(train.X))
+        seen.setdefault("final", []).append(_rows_of(train.X))
 
     def noise(est, components, X_fresh, *rest):
-        seen["fresh"] = rows_of(X_fresh)
+        seen["fresh"] = _rows_of(X_fresh)
 
     spy(_selection, "_train_members", candidates)
     spy(MCDropoutRegressor, "_train", final)
