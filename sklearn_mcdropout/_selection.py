@@ -62,10 +62,10 @@ _AUTO_TRAINING = {
     "constant": {"steps": 20_000, "lr": 1e-3, "lr_schedule": "constant"},
 }
 #: n_members "auto" (where fit chooses the training length): on at most the
-#: estimator's ``_ensemble_training_rows`` training rows (5,000), an
-#: ensemble of this many members, whose pooled passes average out the
-#: variance of one network trained on few rows; one network on more rows
-#: (the fit time of California's 13,000).
+#: estimator's ``_ensemble_training_rows`` training rows (the regressor's
+#: 20,000, the classifier's 5,000), an ensemble of this many members, whose
+#: pooled passes average out the variance of one network; one network on
+#: more rows (the fit time).
 _AUTO_MEMBERS = 5
 _AUTO_EPOCHS = (20, 2000)
 

@@ -252,8 +252,11 @@ def test_auto_rate_schedule_and_members_follow_the_training_length():
     large = fixed = {"lr": 1e-3, "lr_schedule": "constant", "n_members": 1}
     est = MCDropoutRegressor()
     assert _recipe(est, 1_500) == small
-    assert _recipe(est, 1_501) == _recipe(est, 5_000) == medium
-    assert _recipe(est, 5_001) == large
+    assert _recipe(est, 1_501) == _recipe(est, 20_000) == medium
+    assert _recipe(est, 20_001) == large
+    # The classifier's ensemble stops at 5,000 rows.
+    classifier = MCDropoutClassifier()
+    assert [_recipe(classifier, n)["n_members"] for n in (5_000, 5_001)] == [5, 1]
     assert _recipe(est) == fixed  # partial_fit, a continued fit
     assert _recipe(MCDropoutRegressor(max_epochs=50), 300) == fixed
     # A given value is kept; the "auto" rate goes with its own schedule only.
@@ -263,7 +266,7 @@ def test_auto_rate_schedule_and_members_follow_the_training_length():
     assert _recipe(MCDropoutRegressor(lr_schedule="constant"), 300) == {
         "lr": 1e-3, "n_members": 5,
     }  # fmt: skip
-    assert _recipe(MCDropoutRegressor(lr_schedule="cosine"), 20_000) == {
+    assert _recipe(MCDropoutRegressor(lr_schedule="cosine"), 20_001) == {
         "lr": 1e-3, "n_members": 1,
     }  # fmt: skip
     given = MCDropoutRegressor(lr=0.5, lr_schedule="cosine", n_members=3)
