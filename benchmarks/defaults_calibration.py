@@ -60,7 +60,7 @@ def one_split(X_train, y_train, X_test, y_test, seed):
     y_passes, noise_std = part.predict_passes(X_test, True)
     rows["no refit"] = scores(y_test, y_passes, noise_std)
     rows["no refit + scale"] = scores(y_test, y_passes, noise_std * np.sqrt(scale))
-    chosen = f"{full.noise_} {full.dropout_[0]:g} / {part.noise_} {part.dropout_[0]:g}"
+    chosen = " / ".join(f"{m.noise_} {m.dropout_.flat[0]:g}" for m in (full, part))
     return rows, scale, chosen
 
 

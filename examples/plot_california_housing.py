@@ -137,8 +137,8 @@ print(f"R2: {r2_score(y_test, y_mean):.3f} (report's network)")
 print(f"noise std sqrt(1/tau_): {np.sqrt(1 / regressor.tau_):.3f} ($100k)")
 chosen = defaults[-1]
 print(
-    f"the defaults chose dropout {chosen.dropout_[0]:g}, noise "
-    f"{chosen.noise_!r}, {chosen.n_iter_} epochs"
+    f"the defaults chose dropout {chosen.dropout_.flat[0]:g}, noise "
+    f"{chosen.noise_!r}, {chosen.n_iter_} epochs, {chosen.n_members_} member(s)"
 )
 header = "".join(f"{c:>8}" for c in ["RMSE", "NLL", "CRPS", "cover95", "width95"])
 print(f"{'std':<24}{header}{'q1..q5 cover95':>32}{'fit s':>8}")
