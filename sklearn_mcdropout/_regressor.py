@@ -98,11 +98,12 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         al. 2017), each with its own initial weights and batch order, trained
         at once as one batched network; predictions pool their M x T passes.
         A custom ``module`` must then be a chain. See :ref:`ensembles`.
-        "auto" is 5 where ``max_epochs="auto"`` trains on at most 5,000
-        rows (about 6,200 given to fit), where one network varies most with
-        its initial weights and five cost 1.1 to 1.4 times one, and 1
-        otherwise, with a custom ``module`` or learned rates (:ref:`auto`);
-        the number is in ``n_members_``.
+        "auto" is 5 where ``max_epochs="auto"`` trains on at most 20,000
+        rows (about 24,700 given to fit): pooled, five networks' passes
+        average out how much one varies with its initial weights, at 1.1
+        to 1.5 times one network's fit; 1 otherwise, with a custom
+        ``module`` or learned rates (:ref:`auto`); the number is in
+        ``n_members_``.
 
     noise : {"auto", "homoscedastic", "heteroscedastic"}, default="auto"
         ``"homoscedastic"``: one noise precision ``tau_`` for all inputs, as
