@@ -41,9 +41,9 @@ one, four fits in the order ``--threads``, one, one, ``--threads`` (so a
 drift of the machine's load over the run weighs on both settings alike),
 each fit's time and the ratio of the two settings' sums printed. The
 default network on California trains and is scored on one torch thread
-whatever the setting (``_training._training_threads``: 68 of a 69 s fit,
-idle); the settings differ in the rest. Targets:
-the defaults' fit at most 2 minutes idle, and beside the busy process no
+whatever the setting (``_training._training_threads``; 68 s of a 69 s fit
+of one network, idle): the settings differ in the rest. Targets: the
+defaults' fit at most 2 minutes idle, and beside the busy process no
 slower with ``--threads`` than with one thread.
 """
 

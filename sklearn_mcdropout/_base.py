@@ -146,7 +146,7 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     # train by the annealed budget (_selection._AUTO_TRAINING).
     _annealed_training_rows: ClassVar[int] = 0
     # The most training rows on which n_members="auto" trains five members
-    # (_selection._AUTO_MEMBERS); one network on more. The regressor's are more.
+    # (_selection._AUTO_MEMBERS); one network on more. The regressor sets its own.
     _ensemble_training_rows: ClassVar[int] = 5_000
 
     # The hooks.

@@ -397,8 +397,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     # fitted on fresh rows, is trained again on every row (_selection).
     _refit_training_rows: ClassVar[int] = 5_000
     # The most training rows on which n_members="auto" trains five members:
-    # California's 13,375 candidate rows and some above (benchmarks/
-    # RESULTS_peers.md, "Five members on California").
+    # California's 13,375 candidate training rows, with room above
+    # (benchmarks/RESULTS_peers.md, "Five members on California").
     _ensemble_training_rows: ClassVar[int] = 20_000
     _no_epistemic_part = (
         "the epistemic part of the predictive std is zero and y_std is the noise "
