@@ -312,12 +312,17 @@ class _MCDropoutBase(BaseEstimator, metaclass=ABCMeta):
     def _train_and_fit_after(
         self, train, valid, held_out, device, seeds, first=True, partial=False
     ):
-        """Train (:meth:`_train`), draw the masks, fit on the held-out rows."""
+        """Train (:meth:`_train`), draw the masks, fit on the held-out rows.
+
+        The passes fitted on the held-out rows run on as many torch threads
+        as training did (one for a small network, :func:`_training_threads`).
+        """
         self._train(train, valid, device, seeds, first, partial)
         self.dropout_ = _dropout_rates(self.net_.module_)
         self._set_prediction_masks()
         self._set_training_attributes()
-        self._fit_after_training(held_out)
+        with _training_threads(self.net_.module_, self.batch_size):
+            self._fit_after_training(held_out)
 
     def _validate_fit_data(self, X, y, reset=True):
         """X as float32 (a copy) and y as validated by scikit-learn."""

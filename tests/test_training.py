@@ -191,3 +191,41 @@ def test_callbacks_that_are_not_skorch_callbacks_are_refused(callbacks):
     est = MCDropoutRegressor((4,), max_epochs=1, tau=1.0, callbacks=callbacks)
     with pytest.raises(ValueError, match="callbacks must hold skorch Callback"):
         est.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "threads"), [((16,), 1), ((1024, 1024), 2)], ids=["small", "large"]
+)
+def test_fit_runs_a_small_network_on_one_torch_thread(monkeypatch, hidden, threads):
+    """Training, the candidates' scores and the noise level's passes of a
+    network under ``_ONE_THREAD_MACS`` (weights x batch) run on one torch
+    thread; a larger one keeps the caller's threads, restored after fit."""
+    seen = {}
+
+    def recording(name, method):
+        def wrapper(*args, **kwargs):
+            seen.setdefault(name, set()).add(torch.get_num_threads())
+            return method(*args, **kwargs)
+
+        return wrapper
+
+    for cls, name in [
+        (_RegressorNet, "partial_fit"),
+        (MCDropoutRegressor, "_score_candidates"),
+        (MCDropoutRegressor, "_fit_after_training"),
+    ]:
+        monkeypatch.setattr(cls, name, recording(name, getattr(cls, name)))
+    X, y = linear_data(n=200)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        est = MCDropoutRegressor(hidden, max_epochs=2, batch_size=64, random_state=0)
+        est.fit(X, y)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen == {
+        "partial_fit": {threads},
+        "_score_candidates": {threads},
+        "_fit_after_training": {threads},
+    }
