@@ -44,7 +44,8 @@ wall clock and for the fitting process's CPU time (threads waiting on the
 busy process add wall time only; threads spinning add CPU time too). The
 default network on California trains, is scored and fits its noise level
 on one torch thread whatever the setting (``_training._training_threads``):
-the settings differ in the scaler and the Python around the passes.
+the settings differ only in the small torch operations outside those
+(building the networks, drawing the prediction masks).
 Targets: the defaults' fit at most 2 minutes idle, and beside the busy
 process no slower with ``--threads`` than with one thread.
 """
