@@ -78,6 +78,12 @@ class _Rows(NamedTuple):
         w = self.sample_weight
         return len(self.y) if w is None else float(np.sum(w))
 
+    def join(self, other):
+        """These rows followed by the rows ``other``, split from the same."""
+        w = self.sample_weight
+        w = None if w is None else np.concatenate([w, other.sample_weight])
+        return _Rows(torch.cat([self.X, other.X]), torch.cat([self.y, other.y]), w)
+
     def split(self, fraction, rng):
         """These rows without a random ``fraction`` of them (at least one
         row), and that fraction: the training and the held-out rows."""

@@ -7,23 +7,26 @@ of the rows, trains every candidate (each dropout rate of
 :data:`_AUTO_RATES` with each noise model) at once as the members of one
 batched network (``_members``), each member stopped at its own best epoch on
 the held-out rows (the training rate and schedule of ``lr`` and
-``lr_schedule`` "auto": :func:`_recipe`), and scores each by the held-out
+``lr_schedule`` "auto": :func:`_recipe`), and scores each by the
 log-likelihood of its predictive mixture (the paper's eq. (8); for a
 homoscedastic candidate with its noise precision fitted on that same
-likelihood). The best candidate's rate, noise model, number of epochs
-(scaled to the chosen model's longer schedule where the candidates train a
-shorter one: :func:`_candidate_budget`) and noise precision go to the
+likelihood) on every row no candidate trained on: the held-out rows and
+the regressor's fresh rows (below). The best candidate's rate, noise model,
+number of epochs (scaled to the chosen model's longer schedule where the
+candidates train a shorter one: :func:`_candidate_budget`) and noise
+precision go to the
 estimator's ``_chosen``, from which the chosen model is then trained; every
 candidate's score is in ``candidate_scores_``.
 
 A regressor first sets apart another ``validation_fraction`` of the rows,
-fresh rows that neither train nor choose: the chosen model trains on the
-rest, its noise level is fitted on them (``_noise``), and on at most the
+fresh rows that train nothing and pick no epoch: the chosen model trains on
+the rest, its noise level is fitted on them (``_noise``), and on at most the
 regressor's ``_refit_training_rows`` training rows it is trained again on
 every row with that noise level (``_base._fit_steps``; :func:`_trains_again`).
-On the rows that also chose the candidate and its best epoch, the noise
-level comes out too small, and the intervals too narrow
-(``benchmarks/RESULTS_peers.md``).
+On the rows that also picked the best epoch, the noise level comes out too
+small, and the intervals too narrow (``benchmarks/RESULTS_peers.md``).
+Scoring the candidates on them too doubles the rows the choice rests on (on
+boston 87 rows, not 41), at the cost of the candidates' passes over them.
 """
 
 import math
@@ -263,8 +266,9 @@ def _choose(est, rows, device, seeds, rng, partial=False):
     plan = _make_runner(net.module_).plan(est.n_features_in_)
     masks = _Masks(plan, est._mask_seed, est.n_passes, n_members)
     runner = _make_runner(net.module_)
+    scoring = held_out if fresh is None else held_out.join(fresh)
     with _training_threads(net.module_, est.batch_size):
-        scored = est._score_candidates(runner, masks, held_out, candidates)
+        scored = est._score_candidates(runner, masks, scoring, candidates)
     best = int(np.argmax([score for score, _ in scored]))
     epochs = stopping.best_epochs() if stopping else None
     _record(est, candidates, scored, best, epochs, budget, stopping, scale)

@@ -70,10 +70,12 @@ def test_every_candidate_is_scored_and_the_best_is_kept(chosen):
 
 
 def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
-    # Three disjoint parts of the rows: the candidates train on one, are
-    # chosen on the second, the chosen model trains on both, and its noise
-    # level is fitted on the third, which nothing trained or chose on: tau_
-    # maximises the likelihood of those rows under the final model's mixture.
+    # Three disjoint parts of the rows: the candidates train on one, their
+    # epochs are picked on the second, they are scored on the second and the
+    # third (every row none trained on), the chosen model trains on the first
+    # two, and its noise level is fitted on the third, which nothing trained
+    # on: tau_ maximises the likelihood of those rows under the final model's
+    # mixture.
     from sklearn_mcdropout import _noise, _selection
 
     seen = {}
@@ -96,7 +98,11 @@ def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
     def noise(est, components, X_fresh, *rest):
         seen["fresh"] = _rows_of(X_fresh)
 
+    def scored(self, runner, masks, rows, *rest):
+        seen["scored"] = _rows_of(rows.X)
+
     spy(_selection, "_train_members", candidates)
+    spy(MCDropoutRegressor, "_score_candidates", scored)
     spy(MCDropoutRegressor, "_train", final)
     spy(_noise, "_fit_noise_level", noise)
     est = MCDropoutRegressor(**{**FAST, "noise": "homoscedastic"}).fit(X, y)
@@ -104,6 +110,7 @@ def test_the_noise_level_is_fitted_on_fresh_rows(monkeypatch):
     rest, every_row = seen["final"]
     assert rest == seen["train"] | seen["choose"]
     assert not seen["fresh"] & rest
+    assert seen["scored"] == seen["choose"] | seen["fresh"]
     assert every_row == seen["fresh"] | rest
     assert len(every_row) == len(X)
     assert est._chosen["fresh_rows"] == 30
