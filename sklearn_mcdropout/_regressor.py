@@ -128,7 +128,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         maximise the likelihood of the ``validation_fraction`` rows held out
         in :meth:`fit` under the predictive mixture of the passes (the
         paper's eq. (8), what :meth:`sample_y` draws from; :ref:`noise`);
-        where fit chooses, of fresh rows that served no choice (:ref:`auto`).
+        where fit chooses, of fresh rows that trained nothing and picked no
+        epoch (:ref:`auto`).
 
     weight_decay : float or "auto", default="auto"
         L2 penalty on the weights (not the biases): the loss gets
@@ -180,7 +181,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         Fraction of the training rows held out (at least one) for what
         :meth:`fit` chooses ("auto"), ``tau="auto"`` and ``early_stopping``,
         the same rows for all; where fit chooses, the same fraction is set
-        apart again, as fresh rows for the noise level (:ref:`auto`).
+        apart again, as fresh rows for the noise level, on which the
+        candidates are scored too (:ref:`auto`).
 
     early_stopping : bool, default=False
         Whether to stop, as MLPRegressor does, once the held-out loss
@@ -296,10 +298,11 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
         per candidate in ``"dropout"`` (NaN for a custom ``module`` or
         learned rates), ``"noise"``, ``"n_epochs"`` (its best epoch, or the
         epochs it trained; of the candidates' shorter cosine on small data,
-        see ``max_epochs``), ``"held_out_log_likelihood"`` (mean per row, in
-        the units of the standardised target; the best is chosen) and
-        ``"tau"`` (the noise precision fitted with it, in units of
-        ``1 / y**2``; NaN for a heteroscedastic candidate).
+        see ``max_epochs``), ``"held_out_log_likelihood"`` (mean per row of
+        the held-out rows and any fresh ones, in the units of the
+        standardised target; the best is chosen) and ``"tau"`` (the noise
+        precision fitted with it, in units of ``1 / y**2``; NaN for a
+        heteroscedastic candidate).
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
