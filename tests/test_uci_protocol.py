@@ -321,3 +321,29 @@ def test_protein_sized_folder_has_the_authors_protocol(tmp_path):
     assert data["dropout_rates"] == [0.005, 0.01, 0.05, 0.1]
     assert data["tau_values"] == [0.025, 0.05, 0.075]
     assert make_sized_data.SIZES["protein"]["n_rows"] == 45730
+
+
+@pytest.mark.slow
+def test_defaults_compute_runs_the_three_fits_and_prints_their_ratios(
+    folder, monkeypatch, capsys
+):
+    defaults_compute = import_benchmark("defaults_compute")
+    run, timed = [], iter([1.0, 2.0, 4.0, 3.0, 2.0, 4.0])
+
+    def seconds(fn, *args):  # runs each fit, and gives it a known duration
+        run.append(fn(*args))
+        return next(timed)
+
+    monkeypatch.setattr(defaults_compute, "_seconds", seconds)
+    quick = ["--epochs", "2", "--passes", "20"]
+    original = defaults_compute.compare
+    monkeypatch.setattr(defaults_compute, "compare", lambda f, n: original(f, n, quick))
+    defaults_compute.main([str(folder)])
+    pipeline, batched, sequential = run[:3]
+    assert pipeline[-1].n_members_ == 5  # the defaults, fitted
+    assert batched["split"] == sequential["split"] == 0
+    assert np.isfinite([batched["ll"], sequential["ll"]]).all()
+    line = capsys.readouterr().out.splitlines()[-1]
+    # means 2.0 / 2.0 / 4.0 s; ratios of the sums 4 / 4 and 4 / 8
+    assert line.endswith("2.0 / 2.0 / 4.0 s; defaults / protocol 1.00 (batched), "
+                         "0.50 (sequential)")  # fmt: skip
