@@ -14,9 +14,8 @@ likelihood) on every row no candidate trained on: the held-out rows and
 the regressor's fresh rows (below). The best candidate's rate, noise model,
 number of epochs (scaled to the chosen model's longer schedule where the
 candidates train a shorter one: :func:`_candidate_budget`) and noise
-precision go to the
-estimator's ``_chosen``, from which the chosen model is then trained; every
-candidate's score is in ``candidate_scores_``.
+precision go to the estimator's ``_chosen``, from which the chosen model is
+then trained; every candidate's score is in ``candidate_scores_``.
 
 A regressor first sets apart another ``validation_fraction`` of the rows,
 fresh rows that train nothing and pick no epoch: the chosen model trains on
