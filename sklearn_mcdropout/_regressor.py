@@ -250,8 +250,8 @@ class MCDropoutRegressor(RegressorMixin, _MCDropoutBase):
     noise_scale_ : float or ndarray of shape (n_targets,)
         The factor multiplying the noise variance the network predicts (per
         target): where ``fit`` chose on held-out rows, the one maximising
-        the mixture likelihood of fresh rows that served no choice
-        (:ref:`auto`), else 1. Only with ``noise="heteroscedastic"``.
+        the mixture likelihood of fresh rows that trained nothing and
+        picked no epoch (:ref:`auto`), else 1. Only with ``noise="heteroscedastic"``.
 
     weight_decay_ : float
         The weight decay used in training.
