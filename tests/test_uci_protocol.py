@@ -337,7 +337,11 @@ def test_defaults_compute_runs_the_three_fits_and_prints_their_ratios(
     monkeypatch.setattr(defaults_compute, "_seconds", seconds)
     quick = ["--epochs", "2", "--passes", "20"]
     original = defaults_compute.compare
-    monkeypatch.setattr(defaults_compute, "compare", lambda f, n: original(f, n, quick))
+
+    def compare(folder, n_splits, uci_argv, sequential):
+        return original(folder, n_splits, [*quick, *uci_argv], sequential)
+
+    monkeypatch.setattr(defaults_compute, "compare", compare)
     defaults_compute.main([str(folder)])
     pipeline, batched, sequential = run[:3]
     assert pipeline[-1].n_members_ == 5  # the defaults, fitted
@@ -347,3 +351,28 @@ def test_defaults_compute_runs_the_three_fits_and_prints_their_ratios(
     # means 2.0 / 2.0 / 4.0 s; ratios of the sums 4 / 4 and 4 / 8
     assert line.endswith("2.0 / 2.0 / 4.0 s; defaults / protocol 1.00 (batched), "
                          "0.50 (sequential)")  # fmt: skip
+
+
+def test_defaults_compute_passes_uci_args_and_can_leave_out_the_sequential_grid(
+    folder, monkeypatch, capsys
+):
+    defaults_compute = import_benchmark("defaults_compute")
+    run, timed = [], iter([1.0, 4.0])
+
+    def seconds(fn, *args):
+        run.append((fn, args))
+        return next(timed)
+
+    monkeypatch.setattr(defaults_compute, "_seconds", seconds)
+    defaults_compute.main(
+        [str(folder), "--n-splits", "1", "--uci-args=--n-members 5 --epochs 2",
+         "--batched-only"]
+    )  # fmt: skip
+    assert len(run) == 2  # the defaults' fit and the batched split only
+    _, (_, k, config, _, _) = run[1]
+    assert (k, config["n_members"], config["epochs"]) == (0, 5, 2)
+    assert not config.get("sequential_grid")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("(uci.py --n-members 5 --epochs 2)")
+    assert out[-1].endswith("1.0 / 4.0 / - s; defaults / protocol 0.25 (batched), "
+                            "- (sequential)")  # fmt: skip
